@@ -1,0 +1,179 @@
+"""Inference: one read-only model per process, a fast BatchNorm-folded copy, top-k predictions.
+
+The :class:`Engine` holds two modules that are shared by every request and never modified after construction:
+
+- ``reference``: the :class:`~googlenet.model.GoogLeNet` exactly as loaded (eval mode, parameters frozen); used by
+  anything that needs the real layer structure (branch capture, attributions, aux heads).
+- ``fast``: the same function with each BatchNorm folded into its convolution (``torch.nn.utils.fusion``) and
+  channels_last memory format: several times faster on CPU, equal within 1e-4 (tested).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+from PIL import Image
+from torch import Tensor
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from .images import ImageSource, open_image
+from .labels import CATEGORIES
+from .model import ConvBlock, GoogLeNet
+from .transforms import PREPROCESS, Preprocess, preprocess
+from .weights import WeightsInfo, load_model, resolve_weights
+
+__all__ = [
+    "ClassScore",
+    "Classification",
+    "Engine",
+    "select_device",
+    "fuse_batchnorm",
+    "topk",
+]
+
+log = logging.getLogger(__name__)
+
+
+def select_device(requested: Optional[str] = None) -> torch.device:
+    """CUDA if available, else Apple's MPS, else CPU; ``requested`` ("cpu", "cuda", "cuda:1", "mps") overrides."""
+    if requested:
+        device = torch.device(requested)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"--device {requested} was asked for but CUDA is not available")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise RuntimeError(f"--device {requested} was asked for but MPS is not available")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def fuse_batchnorm(model: GoogLeNet) -> GoogLeNet:
+    """A copy of ``model`` (eval mode) with every ConvBlock's BatchNorm folded into its convolution.
+
+    The copy computes the same function in eval mode with one layer fewer per block. The original is untouched.
+    """
+    if model.training:
+        raise ValueError("BatchNorm can only be folded in eval mode (it uses the running statistics)")
+    fused = copy.deepcopy(model)
+    for module in fused.modules():
+        if isinstance(module, ConvBlock):
+            module.conv = fuse_conv_bn_eval(module.conv, module.bn)
+            module.bn = nn.Identity()
+    fused.eval()
+    for p in fused.parameters():
+        p.requires_grad_(False)
+    return fused
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    index: int
+    name: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The answer for one image."""
+
+    top: list[ClassScore]  # best first
+    crop: Image.Image  # the 224x224 pixels the network saw
+    elapsed_ms: float  # preprocessing + forward pass
+    device: str
+    weights: WeightsInfo
+    probabilities: np.ndarray = field(repr=False)  # all 1000 softmax probabilities
+
+    def as_label_dict(self) -> dict[str, float]:
+        return {score.name: score.probability for score in self.top}
+
+    def to_json(self) -> dict:
+        return {
+            "top": [{"index": s.index, "name": s.name, "probability": s.probability} for s in self.top],
+            "device": self.device,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "weights": self.weights.description,
+            "warning": self.weights.warning,
+        }
+
+
+def topk(probabilities: Tensor, k: int = 5) -> list[ClassScore]:
+    """Top-k of one 1-D probability vector as :class:`ClassScore` objects."""
+    values, indices = probabilities.float().topk(k)
+    return [ClassScore(int(i), CATEGORIES[int(i)], float(v)) for v, i in zip(values, indices)]
+
+
+class Engine:
+    """Loaded weights + device + the shared read-only models. Thread-safe: requests only read it."""
+
+    def __init__(
+        self,
+        model: GoogLeNet,
+        weights: WeightsInfo,
+        device: Optional[torch.device] = None,
+        preprocess_spec: Preprocess = PREPROCESS,
+    ) -> None:
+        self.device = device or select_device()
+        self.weights = weights
+        self.preprocess_spec = preprocess_spec
+        model.eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        self.reference: GoogLeNet = model.to(self.device)
+        # channels_last lets oneDNN (CPU) and cuDNN (GPU) pick their fastest convolution kernels.
+        self.fast: GoogLeNet = fuse_batchnorm(model).to(self.device, memory_format=torch.channels_last)
+
+    @classmethod
+    def from_options(
+        cls,
+        weights_path: Optional[str] = None,
+        *,
+        device: Optional[str] = None,
+        allow_download: bool = True,
+        require_pretrained: bool = False,
+    ) -> "Engine":
+        info = resolve_weights(weights_path, allow_download=allow_download, require_pretrained=require_pretrained)
+        return cls(load_model(info), info, select_device(device))
+
+    @property
+    def device_name(self) -> str:
+        if self.device.type == "cuda":
+            return f"cuda ({torch.cuda.get_device_name(self.device)})"
+        return self.device.type
+
+    def prepare(self, source: ImageSource) -> tuple[Image.Image, Tensor]:
+        """Open, orient and crop an image: (224x224 crop, 1 x 3 x 224 x 224 tensor on this engine's device)."""
+        crop, x = preprocess(open_image(source), self.preprocess_spec)
+        return crop, x.to(self.device)
+
+    @torch.inference_mode()
+    def logits(self, x: Tensor) -> Tensor:
+        """Main-head logits of the fast model: N x 3 x H x W -> N x 1000 (float32, on CPU)."""
+        x = x.to(self.device).contiguous(memory_format=torch.channels_last)
+        return self.fast(x).float().cpu()
+
+    def classify(self, source: ImageSource, k: int = 5) -> Classification:
+        start = time.perf_counter()
+        crop, x = self.prepare(source)
+        probabilities = self.logits(x).softmax(dim=1)[0]  # 1000
+        elapsed = (time.perf_counter() - start) * 1000.0
+        return Classification(
+            top=topk(probabilities, k),
+            crop=crop,
+            elapsed_ms=elapsed,
+            device=self.device_name,
+            weights=self.weights,
+            probabilities=probabilities.numpy(),
+        )
+
+    def classify_many(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:
+        return [self.classify(source, k) for source in sources]

@@ -1,0 +1,71 @@
+"""Preprocessing, derived from the weights' own ``transforms()`` (resize 256, centre-crop 224, ImageNet mean/std).
+
+We split torchvision's ``ImageClassification`` preset into its geometric part (PIL -> the crop the network sees,
+which the app shows) and its numeric part (crop -> normalized tensor), using the preset's own parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torchvision.transforms.functional as TF
+from PIL import Image
+from torch import Tensor
+from torchvision.models import GoogLeNet_Weights
+
+__all__ = ["PREPROCESS", "Preprocess", "center_crop", "to_tensor", "preprocess", "denormalize"]
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """Parameters of the official preprocessing, read from ``GoogLeNet_Weights.IMAGENET1K_V1.transforms()``."""
+
+    resize_size: int
+    crop_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: TF.InterpolationMode
+    antialias: bool
+
+    @classmethod
+    def from_weights(cls, weights: GoogLeNet_Weights = GoogLeNet_Weights.IMAGENET1K_V1) -> "Preprocess":
+        preset = weights.transforms()
+        return cls(
+            resize_size=int(preset.resize_size[0]),
+            crop_size=int(preset.crop_size[0]),
+            mean=tuple(float(m) for m in preset.mean),
+            std=tuple(float(s) for s in preset.std),
+            interpolation=preset.interpolation,
+            antialias=bool(preset.antialias) if preset.antialias is not None else True,
+        )
+
+
+PREPROCESS = Preprocess.from_weights()
+
+
+def center_crop(image: Image.Image, spec: Preprocess = PREPROCESS) -> Image.Image:
+    """Resize the short side to 256 and cut the central 224x224: exactly the pixels the network sees."""
+    image = TF.resize(image, [spec.resize_size], interpolation=spec.interpolation, antialias=spec.antialias)
+    return TF.center_crop(image, [spec.crop_size])
+
+
+def to_tensor(crop: Image.Image, spec: Preprocess = PREPROCESS) -> Tensor:
+    """An RGB PIL crop -> normalized 1 x 3 x H x W float tensor."""
+    x = TF.pil_to_tensor(crop.convert("RGB"))  # 3 x H x W, uint8
+    x = TF.convert_image_dtype(x, torch.float)  # 3 x H x W in [0, 1]
+    x = TF.normalize(x, list(spec.mean), list(spec.std))
+    return x.unsqueeze(0)  # 1 x 3 x H x W
+
+
+def preprocess(image: Image.Image, spec: Preprocess = PREPROCESS) -> tuple[Image.Image, Tensor]:
+    """The crop shown to the user and the tensor given to the network (1 x 3 x 224 x 224)."""
+    crop = center_crop(image, spec)
+    return crop, to_tensor(crop, spec)
+
+
+def denormalize(x: Tensor, spec: Preprocess = PREPROCESS) -> Tensor:
+    """Undo the normalization: N x 3 x H x W -> values in [0, 1] (for display)."""
+    mean = torch.tensor(spec.mean, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(spec.std, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * std + mean).clamp(0, 1)
