@@ -504,8 +504,11 @@ def _font_family() -> list[str]:
 
 
 def _wrap(text: str, width: int) -> str:
+    """Wrap at spaces; Hangul and other wide glyphs take about two columns, so they get a narrower width."""
     import textwrap
 
+    if any(ord(c) >= 0x1100 for c in text):
+        width = max(8, int(width * 0.6))
     return "\n".join(textwrap.wrap(text, width)) if " " in text else text
 
 
@@ -531,6 +534,8 @@ def render_head_charts(result: AuxResult, text: ChartText, *, dpi: int = 100) ->
             hr = result.heads.get(head)
             if hr is None:
                 ax.set_yticks([])
+                ax.set_xticks([])
+                ax.set_xlabel("")
                 ax.text(0.5, 0.5, _wrap(text.not_run, 30), ha="center", va="center", transform=ax.transAxes,
                         color="#555555", fontsize=11)
             else:
@@ -538,14 +543,13 @@ def render_head_charts(result: AuxResult, text: ChartText, *, dpi: int = 100) ->
                 values = [s.probability for s in hr.top][::-1]
                 ys = np.arange(len(names))
                 ax.barh(ys, values, color=colors[head], alpha=0.85)
-                ax.set_yticks(ys, labels=names)
+                # The value goes into the tick label, where no whisker or marker can cover it.
+                ax.set_yticks(ys, labels=[f"{n}  {v * 100:.1f}%" for n, v in zip(names, values)])
                 if len(hr.run_top1) > 1:
                     lo = np.array([v - lo for v, (lo, _) in zip(values, hr.spread[::-1])])
                     hi = np.array([hi - v for v, (_, hi) in zip(values, hr.spread[::-1])])
                     ax.errorbar(values, ys, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1,
                                 label=text.spread)
-                for y, v in zip(ys, values):
-                    ax.text(min(v + 0.02, 0.9), y, f"{v * 100:.1f}%", va="center", fontsize=8)
                 if head == "main" and result.options.train_mode:
                     # The eval-mode probability of the same classes: the difference train mode makes.
                     eval_values = [float(result.eval_main.probabilities[s.index]) for s in hr.top][::-1]
