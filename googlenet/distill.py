@@ -85,11 +85,12 @@ def trunk_fingerprint(model: GoogLeNet) -> str:
     """
     digest = hashlib.sha256()
     for name, tensor in sorted(model.state_dict().items()):
-        if name.startswith(_AUX_PREFIXES):
+        # num_batches_tracked only counts training steps: it does not change what the trunk computes.
+        if name.startswith(_AUX_PREFIXES) or name.endswith("num_batches_tracked"):
             continue
         t = tensor.detach().cpu().contiguous()
         digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        digest.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()
 
 
