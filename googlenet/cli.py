@@ -168,6 +168,6 @@ def _distill(args: argparse.Namespace) -> int:
                            temperature=args.temperature, seed=args.seed)
     result = run_distillation(Path(args.images), out, load_model(info), info, config=config, device=device,
                               checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
-    print(f"{out}: aux heads distilled for {result.epochs} epochs on {device.type}; "
+    print(f"{out}: aux heads distilled, {result.epochs} epoch(s) in total, on {device.type}; "
           f"loss {result.initial_loss:.4f} -> {result.final_loss:.4f}")
     return 0

@@ -397,9 +397,9 @@ def distill_aux(
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total += float(loss) * idx.numel()
+                total += loss.item() * idx.numel()
                 if hasattr(bar, "set_postfix"):
-                    bar.set_postfix(loss=f"{float(loss):.4f}")
+                    bar.set_postfix(loss=f"{loss.item():.4f}")
         epoch_losses.append(total / n)
         _recalibrate_batchnorm(heads, features, device, config.batch_size)
         eval_losses.append(_eval_loss(heads, features, device, config))
@@ -432,7 +432,7 @@ def output_meta(result: DistillResult, config: DistillConfig, weights: WeightsIn
         "seed": config.seed,
         "images": images,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # a plain str: TorchVersion cannot be read back with weights_only
     }
 
 
