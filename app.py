@@ -284,7 +284,8 @@ def build_aux_tab(page: Page) -> None:
             batch = gr.Radio([(I18N("aux.batch.alone"), "alone"), (I18N("aux.batch.examples"), "examples")],
                              value="alone", label=I18N("aux.batch"), elem_id="aux-batch")
         run = gr.Button(I18N("aux.run"), variant="primary", elem_id="aux-run")
-        charts = gr.Image(label=I18N("aux.charts"), type="pil", interactive=False, elem_id="aux-charts")
+        charts = gr.Image(label=I18N("aux.charts"), show_label=False, type="pil", interactive=False,
+                          elem_id="aux-charts")
         summary = gr.Markdown(elem_id="aux-summary")
         with gr.Accordion(I18N("aux.explain.title"), open=True):
             for key in ("aux.explain.dropout", "aux.explain.batchnorm", "aux.explain.aux_heads",

@@ -508,7 +508,7 @@ def _wrap(text: str, width: int) -> str:
     import textwrap
 
     if any(ord(c) >= 0x1100 for c in text):
-        width = max(8, int(width * 0.6))
+        width = max(8, int(width * 0.7))
     return "\n".join(textwrap.wrap(text, width)) if " " in text else text
 
 
@@ -523,12 +523,14 @@ def render_head_charts(result: AuxResult, text: ChartText, *, dpi: int = 100) ->
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context({"font.family": _font_family(), "font.size": 9}):
-        fig = Figure(figsize=(13.5, 3.6), dpi=dpi, layout="constrained")
+        fig = Figure(figsize=(13.5, 3.9), dpi=dpi, layout="constrained")
+        # A free strip at the top, where image viewers put their buttons, so no title is covered.
+        fig.get_layout_engine().set(rect=(0, 0, 1, 0.93))
         FigureCanvasAgg(fig)
         axes = fig.subplots(1, 3)
         colors = {"main": "#3b6fb6", "aux1": "#d08a2c", "aux2": "#5a9b5a"}
         for ax, head in zip(axes, HEADS):
-            ax.set_title(_wrap(text.titles.get(head, head), 48), fontsize=10)
+            ax.set_title(_wrap(text.titles.get(head, head), 38), fontsize=10)
             ax.set_xlim(0, 1)
             ax.set_xlabel(text.probability)
             hr = result.heads.get(head)
