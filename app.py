@@ -19,6 +19,8 @@ from typing import Any, Optional, Sequence
 
 import gradio as gr
 
+from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
+                                 render_head_charts)
 from googlenet.images import ImageInputError
 from googlenet.inference import Engine
 from ui_strings import TRANSLATIONS, language_from_header, tr
@@ -49,6 +51,7 @@ class Settings:
     device: Optional[str] = None
     allow_download: bool = True
     require_pretrained: bool = False
+    aux_weights: Optional[str] = None  # a distill-aux file for the aux heads (issue 5)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -57,6 +60,7 @@ class Settings:
             device=os.environ.get("GOOGLENET_DEVICE") or None,
             allow_download=not _env_flag("GOOGLENET_NO_DOWNLOAD"),
             require_pretrained=_env_flag("GOOGLENET_REQUIRE_PRETRAINED"),
+            aux_weights=os.environ.get("GOOGLENET_AUX_WEIGHTS") or None,
         )
 
 
@@ -160,6 +164,145 @@ def build_classify_tab(page: Page) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Auxiliary heads tab (issue 5)
+# ---------------------------------------------------------------------------------------------------------------
+
+_aux: Optional[AuxHeads] = None
+_aux_lock = threading.Lock()
+
+
+def get_aux_heads() -> AuxHeads:
+    """The engine's trunk plus a private pair of aux heads (from --aux-weights when given), built once."""
+    global _aux
+    engine = get_engine()
+    with _aux_lock:
+        if _aux is None or _aux.engine is not engine:  # configure() may have replaced the engine
+            _aux = AuxHeads(engine, _settings.aux_weights)
+        return _aux
+
+
+def _aux_status(info: AuxHeadsInfo, lang: str) -> str:
+    return tr(f"aux.status.{info.status.value}", lang, file=info.file_name)
+
+
+def _aux_chart_text(result: AuxResult, lang: str) -> ChartText:
+    info = result.aux_info
+    status = _aux_status(info, lang)
+    notices: dict[str, str] = {}
+    if info.status is AuxHeadsStatus.UNTRAINED_OFFICIAL:
+        notices = {"aux1": tr("aux.notice.untrained_official", lang), "aux2": tr("aux.notice.untrained_official", lang)}
+    elif info.status is AuxHeadsStatus.UNTRAINED_RANDOM:
+        notices = {h: tr("aux.notice.untrained_random", lang) for h in ("main", "aux1", "aux2")}
+    elif info.trunk_mismatch:
+        notices = {"aux1": tr("aux.notice.mismatch", lang), "aux2": tr("aux.notice.mismatch", lang)}
+    if not result.options.train_mode:  # the aux charts only say that they are not run
+        notices = {h: n for h, n in notices.items() if h == "main"}
+    main_key = "aux.chart.main_train" if result.options.train_mode else "aux.chart.main_eval"
+    return ChartText(
+        titles={"main": tr(main_key, lang), "aux1": tr("aux.chart.aux1", lang, status=status),
+                "aux2": tr("aux.chart.aux2", lang, status=status)},
+        probability=tr("aux.chart.probability", lang),
+        eval_marker=tr("aux.chart.eval_marker", lang),
+        spread=tr("aux.chart.spread", lang),
+        not_run=tr("aux.chart.not_run", lang),
+        notices=notices,
+    )
+
+
+def _aux_summary(result: AuxResult, lang: str) -> str:
+    info = result.aux_info
+    lines = [tr("aux.summary.heads", lang, label=_aux_status(info, lang))]
+    if info.status is AuxHeadsStatus.UNTRAINED_OFFICIAL:
+        lines.append(f"**⚠️ {tr('aux.notice.untrained_official', lang)}**")
+    elif info.status is AuxHeadsStatus.UNTRAINED_RANDOM:
+        lines.append(f"**⚠️ {tr('aux.notice.untrained_random', lang)}**")
+    elif info.status is AuxHeadsStatus.CUSTOM:
+        lines.append(tr("aux.note.custom", lang, file=info.file_name))
+    else:
+        lines.append(tr("aux.note.distilled", lang, file=info.file_name, epochs=info.meta.get("epochs", "?"),
+                        loss=float(info.meta.get("loss", float("nan")))))
+        if info.trunk_mismatch:
+            lines.append(f"**⚠️ {tr('aux.notice.mismatch', lang)}**")
+    main, ev = result.heads["main"], result.eval_main
+    if not result.options.train_mode:
+        lines.append(tr("aux.summary.eval_mode", lang, name=ev.top[0].name, p=ev.top[0].probability))
+        return "\n\n".join(lines)
+    o = result.options
+    lines.append(tr("aux.summary.settings", lang,
+                    dropout=tr("aux.summary.on" if o.dropout else "aux.summary.off", lang),
+                    bn=tr(f"aux.bn.{o.batchnorm.value}", lang), n=result.batch_size,
+                    seeds=", ".join(str(s) for s in result.seeds)))
+    lines.append(tr("aux.summary.eval_main", lang, name=ev.top[0].name, p=ev.top[0].probability,
+                    train_name=main.top[0].name, tp=main.top[0].probability, js=result.train_vs_eval_js))
+    yes, no = tr("aux.summary.yes", lang), tr("aux.summary.no", lang)
+    table = [tr("aux.summary.table", lang), "|---|---|---|---|"]
+    for a in result.agreement:
+        table.append(f"| {a.a} / {a.b} | {yes if a.top1_agree else no} | {a.top1_agreement_rate:.0%} "
+                     f"| {a.js_divergence:.3f} |")
+    lines.append("\n".join(table))
+    return "\n\n".join(lines)
+
+
+def aux_heads(image: Optional[str], train_mode: bool = True, dropout: bool = True, seed: Optional[float] = 0,
+              batchnorm: str = "batch", repeats: float = 5, batch: str = "alone",
+              request: gr.Request = None) -> tuple[Any, str, dict]:
+    """Main head, aux1 and aux2 in (read-only) train mode: charts, agreement summary and the raw result."""
+    lang = request_language(request)
+    runner = get_aux_heads()
+    try:
+        options = AuxOptions(train_mode=bool(train_mode), dropout=bool(dropout),
+                             seed=None if seed is None or seed == "" else int(seed), batchnorm=batchnorm,
+                             repeats=int(repeats))
+        result = runner.run(require_image(image, lang), options,
+                            companions=EXAMPLES if batch == "examples" else ())
+    except (ImageInputError, ValueError) as exc:
+        raise user_error(exc, lang) from exc
+    return render_head_charts(result, _aux_chart_text(result, lang)), _aux_summary(result, lang), result.to_json()
+
+
+def _aux_heads_auto(image: Optional[str], *args: Any, request: gr.Request = None) -> Any:
+    # Re-run when a control changes, but only once there is a photo (no error pop-ups while setting up).
+    if not image:
+        return gr.skip(), gr.skip(), gr.skip()
+    return aux_heads(image, *args, request=request)
+
+
+def build_aux_tab(page: Page) -> None:
+    with gr.Tab(I18N("aux.tab"), id="aux"):
+        gr.Markdown(I18N("aux.intro"))
+        with gr.Row():
+            train_mode = gr.Checkbox(value=True, label=I18N("aux.train_mode"), info=I18N("aux.train_mode_info"),
+                                     elem_id="aux-train-mode")
+            dropout = gr.Checkbox(value=True, label=I18N("aux.dropout"), info=I18N("aux.dropout_info"),
+                                  elem_id="aux-dropout")
+            seed = gr.Number(value=0, precision=0, minimum=0, label=I18N("aux.seed"), info=I18N("aux.seed_info"),
+                             elem_id="aux-seed")
+            repeats = gr.Slider(1, 20, value=5, step=1, label=I18N("aux.repeats"), elem_id="aux-repeats")
+        with gr.Row():
+            batchnorm = gr.Radio([(I18N("aux.bn.batch"), "batch"), (I18N("aux.bn.running"), "running")],
+                                 value="batch", label=I18N("aux.bn_mode"), elem_id="aux-bn")
+            batch = gr.Radio([(I18N("aux.batch.alone"), "alone"), (I18N("aux.batch.examples"), "examples")],
+                             value="alone", label=I18N("aux.batch"), elem_id="aux-batch")
+        run = gr.Button(I18N("aux.run"), variant="primary", elem_id="aux-run")
+        charts = gr.Image(label=I18N("aux.charts"), show_label=False, type="pil", interactive=False,
+                          elem_id="aux-charts")
+        summary = gr.Markdown(elem_id="aux-summary")
+        with gr.Accordion(I18N("aux.explain.title"), open=True):
+            for key in ("aux.explain.dropout", "aux.explain.batchnorm", "aux.explain.aux_heads",
+                        "aux.explain.safety"):
+                gr.Markdown(I18N(key))
+        with gr.Accordion(I18N("aux.raw"), open=False):
+            raw = gr.JSON(elem_id="aux-json")
+    inputs = [page.image, train_mode, dropout, seed, batchnorm, repeats, batch]
+    outputs = [charts, summary, raw]
+    run.click(aux_heads, inputs=inputs, outputs=outputs, api_name="aux_heads")
+    for control in (train_mode, dropout, batchnorm, batch):
+        control.change(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
+    seed.submit(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
+    repeats.release(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Page
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -180,6 +323,7 @@ def build_demo() -> gr.Blocks:
         gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"))
         with gr.Tabs():
             build_classify_tab(page)
+            build_aux_tab(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")
     return blocks
 
@@ -197,6 +341,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
     parser.add_argument("--inbrowser", action="store_true", help="open a browser tab")
+    parser.add_argument("--aux-weights", metavar="FILE",
+                        help="aux heads made by `python -m googlenet distill-aux` (default: $GOOGLENET_AUX_WEIGHTS)")
     return parser.parse_args(argv)
 
 
@@ -210,9 +356,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             device=args.device or _settings.device,
             allow_download=_settings.allow_download and not args.no_download,
             require_pretrained=_settings.require_pretrained or args.require_pretrained,
+            aux_weights=args.aux_weights or _settings.aux_weights,
         )
     )
     engine = get_engine()  # load now: fail fast, and the first request is not slow
+    get_aux_heads()  # aux heads (and --aux-weights) are loaded before serving, never while requests run
     log.info("weights: %s; device: %s", engine.weights.description, engine.device_name)
     demo.queue(default_concurrency_limit=4, max_size=64).launch(
         server_name=args.host,

@@ -130,3 +130,44 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # report cleanly, with the traceback only in verbose mode
         log.error("%s", exc, exc_info=args.verbose)
         return 2
+
+
+def _configure_distill(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--images", required=True, metavar="DIR", help="folder of images (searched recursively)")
+    parser.add_argument("--out", required=True, metavar="FILE", help="where to save the aux heads (e.g. aux.pt)")
+    parser.add_argument("--epochs", type=int, default=10, help="total epochs (default 10)")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per step (default 32)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--temperature", type=float, default=2.0,
+                        help="softmax temperature for the main head's soft targets (default 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for shuffling and dropout (default 0)")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="checkpoint written after every epoch (default: FILE.ckpt next to --out)")
+    parser.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_weights_options(parser)
+
+
+@command("distill-aux", "train the two aux heads (trunk frozen) to match the main head's soft predictions",
+         _configure_distill)
+def _distill(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .distill import DistillConfig, run_distillation
+    from .inference import select_device
+    from .weights import load_model, resolve_weights
+
+    info = resolve_weights(args.weights, allow_download=not args.no_download,
+                           require_pretrained=args.require_pretrained)
+    if not info.pretrained:
+        log.warning("distilling aux heads for UNTRAINED weights: the result only imitates a random network")
+    device = select_device(args.device)
+    out = Path(args.out).expanduser()
+    checkpoint = Path(args.checkpoint).expanduser() if args.checkpoint else out.with_name(out.name + ".ckpt")
+    config = DistillConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                           temperature=args.temperature, seed=args.seed)
+    result = run_distillation(Path(args.images), out, load_model(info), info, config=config, device=device,
+                              checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
+    print(f"{out}: aux heads distilled, {result.epochs} epoch(s) in total, on {device.type}; "
+          f"loss {result.initial_loss:.4f} -> {result.final_loss:.4f}")
+    return 0
