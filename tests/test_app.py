@@ -8,7 +8,7 @@ from PIL import Image
 
 from googlenet.labels import CATEGORIES
 
-from .conftest import EXAMPLE_PHOTOS, launch_app, stop_app
+from conftest import EXAMPLE_PHOTOS, launch_app, stop_app
 
 
 def test_classify_endpoint_matches_in_process_engine(client, engine):

@@ -11,7 +11,7 @@ import torch
 
 from googlenet.labels import CATEGORIES
 
-from .conftest import EXAMPLE_PHOTOS, ROOT
+from conftest import EXAMPLE_PHOTOS, ROOT
 
 
 def run_cli(*args: str, env_extra: dict | None = None, tmp_path=None) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from googlenet.inference import Engine, fuse_batchnorm, select_device, topk
 from googlenet.labels import CATEGORIES
 from googlenet.model import GoogLeNet
 
-from .conftest import EXAMPLE_PHOTOS
+from conftest import EXAMPLE_PHOTOS
 
 
 def test_fused_model_has_no_batchnorm_and_leaves_original_untouched(random_model):

@@ -10,7 +10,7 @@ from torchvision.models import GoogLeNet_Weights
 from googlenet.labels import CATEGORIES, NUM_CLASSES, category_index, category_name
 from googlenet.transforms import PREPROCESS, center_crop, denormalize, preprocess
 
-from .conftest import EXAMPLE_PHOTOS
+from conftest import EXAMPLE_PHOTOS
 
 
 @pytest.mark.parametrize("photo", EXAMPLE_PHOTOS, ids=lambda p: p.name)

@@ -21,7 +21,7 @@ from googlenet.weights import (
     resolve_weights,
 )
 
-from .conftest import official_cache_file
+from conftest import official_cache_file
 
 
 @pytest.fixture()
