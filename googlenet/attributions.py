@@ -85,6 +85,9 @@ __all__ = [
     "Attributor",
     "declared_cost",
     "branch_cost",
+    "faithfulness_cost",
+    "ProgressCallback",
+    "Throughput",
     "deletion_insertion",
     "spearman",
     "module_display_name",
@@ -667,18 +670,21 @@ class Attributor:
         pool_size: how many attributions may run at once (each holds one replica).
         channels_last: feed replicas channels_last inputs (the engine's fast model uses that format).
         preprocess_spec: the normalization of the inputs (defines the "black" baseline).
+        throughput: seconds per image to start the time estimates from (default: measured on first use).
     """
 
     def __init__(self, model: nn.Module, *, pool_size: int = 2, channels_last: bool = True,
-                 preprocess_spec: Preprocess = PREPROCESS) -> None:
+                 preprocess_spec: Preprocess = PREPROCESS, throughput: Optional[Throughput] = None) -> None:
         self.pool = ReplicaPool(model, pool_size, channels_last)
         self.spec = preprocess_spec
-        self._throughput: Optional[Throughput] = None
+        self._throughput: Optional[Throughput] = throughput
         self._throughput_lock = threading.Lock()
 
     @classmethod
-    def for_engine(cls, engine, pool_size: int = 2) -> "Attributor":  # engine: googlenet.inference.Engine
-        return cls(engine.fast, pool_size=pool_size, channels_last=True, preprocess_spec=engine.preprocess_spec)
+    def for_engine(cls, engine, pool_size: int = 2, throughput: Optional[Throughput] = None) -> "Attributor":
+        """Replicas of ``engine.fast`` (a :class:`~googlenet.inference.Engine`), fed channels_last inputs."""
+        return cls(engine.fast, pool_size=pool_size, channels_last=True, preprocess_spec=engine.preprocess_spec,
+                   throughput=throughput)
 
     # --- cost and budget -------------------------------------------------------------------------------------
 
