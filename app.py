@@ -149,7 +149,7 @@ def build_classify_tab(page: Page) -> None:
             with gr.Column():
                 top5 = gr.Label(num_top_classes=5, label=I18N("classify.top5"), elem_id="top5")
                 info = gr.Markdown(elem_id="classify-info")
-            crop = gr.Image(label=I18N("classify.crop"), type="pil", interactive=False, elem_id="crop",
+            crop = gr.Image(label=I18N("classify.crop"), type="pil", format="png", interactive=False, elem_id="crop",
                             height=260)
         gr.Markdown(I18N("classify.explain"))
         with gr.Accordion(I18N("classify.raw"), open=False):
@@ -344,8 +344,9 @@ def sanity_check(image: Optional[str], method: str, target: Optional[str], prese
         crop, result.original, [s.block for s in result.steps], [s.map for s in result.steps],
         [s.spearman_abs for s in result.steps], [s.spearman_signed for s in result.steps],
         method=_attr_name(method, lang), mode=tr(f"attributions.sanity_mode.{mode}", lang), text=_attr_text(lang))
-    last = result.steps[-1]
-    summary = tr("attributions.sanity_summary", lang, rho=last.spearman_abs, block=last.block,
+    # cascading: the last step has every block randomised; independent: report the block that changed it most
+    step = result.steps[-1] if mode == "cascading" else min(result.steps, key=lambda st: st.spearman_abs)
+    summary = tr(f"attributions.sanity_summary.{mode}", lang, rho=step.spearman_abs, block=step.block,
                  fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
     for note in result.notes:
         summary += f"\n\n⚠️ {note}"
@@ -424,7 +425,9 @@ def build_attributions_tab(page: Page) -> None:
                 layer = gr.Dropdown(modules, value="inception4e", label=I18N("attributions.layer"),
                                     info=I18N("attributions.layer_info"), elem_id="attr-layer")
                 preset = gr.Radio(presets, value="fast", label=I18N("attributions.preset"), elem_id="attr-preset")
-                target = gr.Dropdown(targets, value=ATTR_TOP1, filterable=True, label=I18N("attributions.target"),
+                # custom values: API callers (and users) may also give "281", "tabby" or "281: tabby"
+                target = gr.Dropdown(targets, value=ATTR_TOP1, filterable=True, allow_custom_value=True,
+                                     label=I18N("attributions.target"),
                                      info=I18N("attributions.target_info"), elem_id="attr-target")
                 top5 = gr.Radio([], label=I18N("attributions.top5"), elem_id="attr-top5")
                 display = gr.Radio(displays, value="signed", label=I18N("attributions.display"),
@@ -441,7 +444,7 @@ def build_attributions_tab(page: Page) -> None:
                 cost = gr.Markdown(elem_id="attr-cost")
                 run = gr.Button(I18N("attributions.run"), variant="primary", elem_id="attr-run")
             with gr.Column(scale=2):
-                figure = gr.Image(label=I18N("attributions.result"), type="pil", interactive=False,
+                figure = gr.Image(label=I18N("attributions.result"), type="pil", format="png", interactive=False,
                                   elem_id="attr-figure")
                 summary = gr.Markdown(elem_id="attr-summary")
                 with gr.Accordion(I18N("attributions.raw"), open=False):
@@ -455,14 +458,14 @@ def build_attributions_tab(page: Page) -> None:
                                   (I18N("attributions.scale.shared"), "shared")], value="per_map",
                                  label=I18N("attributions.scale"), info=I18N("attributions.scale_info"))
             compare_run = gr.Button(I18N("attributions.compare_run"), elem_id="attr-compare-run")
-            compare_figure = gr.Image(type="pil", interactive=False, label=I18N("attributions.compare"))
+            compare_figure = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.compare"))
             compare_raw = gr.JSON(label=I18N("attributions.raw"))
         with gr.Accordion(I18N("attributions.sanity"), open=False):
             gr.Markdown(I18N("attributions.sanity_help"))
             mode = gr.Radio([(I18N(f"attributions.sanity_mode.{m}"), m) for m in attr_lib.SANITY_MODES],
                             value="cascading", label=I18N("attributions.sanity_mode"))
             sanity_run = gr.Button(I18N("attributions.sanity_run"), elem_id="attr-sanity-run")
-            sanity_figure = gr.Image(type="pil", interactive=False, label=I18N("attributions.sanity"))
+            sanity_figure = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.sanity"))
             sanity_summary = gr.Markdown()
             sanity_raw = gr.JSON(label=I18N("attributions.raw"))
         with gr.Accordion(I18N("attributions.branches"), open=False):
@@ -474,8 +477,8 @@ def build_attributions_tab(page: Page) -> None:
                 branch_module = gr.Dropdown(modules, value="inception4c", label=I18N("attributions.branch_module"))
             branch_run = gr.Button(I18N("attributions.branch_run"), elem_id="attr-branch-run")
             with gr.Row():
-                branch_matrix = gr.Image(type="pil", interactive=False, label=I18N("attributions.branch_matrix"))
-                branch_maps = gr.Image(type="pil", interactive=False, label=I18N("attributions.branch_maps"))
+                branch_matrix = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.branch_matrix"))
+                branch_maps = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.branch_maps"))
             branch_raw = gr.JSON(label=I18N("attributions.raw"))
             branch_state = gr.State(None)
         gr.Markdown(I18N("attributions.explain"))

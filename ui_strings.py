@@ -155,8 +155,12 @@ ATTRIBUTIONS: dict[str, dict[str, str]] = {
         "attributions.sanity_mode.cascading": "Cascading",
         "attributions.sanity_mode.independent": "Independent",
         "attributions.sanity_run": "Run the sanity check",
-        "attributions.sanity_summary": (
+        "attributions.sanity_summary.cascading": (
             "With everything down to **{block}** randomised, the rank correlation of |map| with the original is "
+            "**{rho:.2f}** (1 = unchanged, 0 = unrelated) · {fwd} forward + {bwd} backward passes · {seconds:.1f} s"
+        ),
+        "attributions.sanity_summary.independent": (
+            "Randomising **{block}** alone changed the map most: rank correlation of |map| with the original "
             "**{rho:.2f}** (1 = unchanged, 0 = unrelated) · {fwd} forward + {bwd} backward passes · {seconds:.1f} s"
         ),
         "attributions.branches": "Branch attribution: which branches of which module",
@@ -288,9 +292,13 @@ ATTRIBUTIONS: dict[str, dict[str, str]] = {
         "attributions.sanity_mode.cascading": "계단식(누적)",
         "attributions.sanity_mode.independent": "독립식(한 블록씩)",
         "attributions.sanity_run": "건전성 검사 실행",
-        "attributions.sanity_summary": (
+        "attributions.sanity_summary.cascading": (
             "**{block}**까지 모두 무작위화했을 때 |맵|과 원래 맵의 순위 상관은 **{rho:.2f}**입니다"
             "(1 = 그대로, 0 = 무관) · 순전파 {fwd}회 + 역전파 {bwd}회 · {seconds:.1f}초"
+        ),
+        "attributions.sanity_summary.independent": (
+            "**{block}** 하나만 무작위화했을 때 맵이 가장 많이 바뀌었습니다. |맵|과 원래 맵의 순위 상관 "
+            "**{rho:.2f}** (1 = 그대로, 0 = 무관) · 순전파 {fwd}회 + 역전파 {bwd}회 · {seconds:.1f}초"
         ),
         "attributions.branches": "가지별 기여도: 어느 모듈의 어느 가지가 기여했나",
         "attributions.branch_help": (
