@@ -149,7 +149,7 @@ def build_classify_tab(page: Page) -> None:
             with gr.Column():
                 top5 = gr.Label(num_top_classes=5, label=I18N("classify.top5"), elem_id="top5")
                 info = gr.Markdown(elem_id="classify-info")
-            crop = gr.Image(label=I18N("classify.crop"), type="pil", format="png", interactive=False, elem_id="crop",
+            crop = gr.Image(label=I18N("classify.crop"), type="pil", interactive=False, elem_id="crop",
                             height=260)
         gr.Markdown(I18N("classify.explain"))
         with gr.Accordion(I18N("classify.raw"), open=False):
@@ -220,9 +220,10 @@ def _attr_text(lang: str) -> attr_render.FigureText:
     )
 
 
-def _attr_progress(progress: gr.Progress, lang: str) -> attr_lib.ProgressCallback:
+def _attr_progress(progress: gr.Progress, lang: str, what: str) -> attr_lib.ProgressCallback:
+    """Forward the attributor's own step counts to the page's progress bar, labelled in the user's language."""
     def report(fraction: float, desc: str) -> None:
-        progress(fraction, desc=tr("attributions.progress", lang, what=desc))
+        progress(fraction, desc=tr("attributions.progress", lang, what=what))
 
     return report
 
@@ -244,13 +245,14 @@ def attribution_cost(image: Optional[str], method: str, preset: str, layer: str,
     lang = request_language(request)
     try:
         settings = _attr_settings(method, preset, layer, baseline, steps, window, stride)
-        plan = get_attributor().fit_to_budget(settings, budget or None,
-                                              extra=attr_lib.faithfulness_cost(ATTR_FAITH_STEPS))
-    except attr_lib.BudgetExceeded as exc:
+        attributor = get_attributor()
+        attributor.throughput()  # measured once per process, so the estimate below has seconds
+        plan = attributor.fit_to_budget(settings, budget or None,
+                                        extra=attr_lib.faithfulness_cost(ATTR_FAITH_STEPS))
+    except attr_lib.AttributionError as exc:  # includes BudgetExceeded: shown where the cost would be
         return f"⚠️ {exc}"
-    except attr_lib.AttributionError as exc:
-        return f"⚠️ {exc}"
-    text = tr("attributions.cost_text", lang, fwd=plan.cost.forward, bwd=plan.cost.backward,
+    method_cost = attr_lib.declared_cost(plan.settings)  # plan.cost also counts the faithfulness passes
+    text = tr("attributions.cost_text", lang, fwd=method_cost.forward, bwd=method_cost.backward,
               faith=2 * (ATTR_FAITH_STEPS + 1), seconds=plan.seconds)
     if plan.note:
         text += "\n\n" + tr("attributions.cost_note", lang, note=plan.note)
@@ -268,7 +270,7 @@ def attribute(image: Optional[str], method: str, target: Optional[str], preset: 
         result = get_attributor().attribute(
             x, _attr_settings(method, preset, layer, baseline, steps, window, stride), _attr_target(target, lang),
             budget_s=budget or None, faithfulness_steps=ATTR_FAITH_STEPS, absolute_ranking=absolute,
-            progress=_attr_progress(progress, lang),
+            progress=_attr_progress(progress, lang, _attr_name(method, lang) if method in attr_lib.METHODS else ""),
         )
     except attr_lib.AttributionError as exc:
         raise user_error(exc, lang) from exc
@@ -307,8 +309,10 @@ def compare_attributions(image: Optional[str], methods: list[str], target: Optio
     attributor = get_attributor()
     panels, results = [], {}
     for k, method in enumerate(methods):
-        def report(fraction: float, desc: str, k: int = k) -> None:
-            progress((k + fraction) / len(methods), desc=tr("attributions.progress", lang, what=desc))
+        label = tr("attributions.progress", lang, what=f"{_attr_name(method, lang)} ({k + 1}/{len(methods)})")
+
+        def report(fraction: float, desc: str, k: int = k, label: str = label) -> None:
+            progress((k + fraction) / len(methods), desc=label)
 
         try:
             result = attributor.attribute(x, _attr_settings(method, preset, layer, "black", None, None, None),
@@ -337,7 +341,8 @@ def sanity_check(image: Optional[str], method: str, target: Optional[str], prese
     try:
         result = get_attributor().sanity_check(
             x, _attr_settings(method, preset, layer, "black", None, None, None), _attr_target(target, lang),
-            mode=mode, budget_s=budget or None, progress=_attr_progress(progress, lang))
+            mode=mode, budget_s=budget or None,
+            progress=_attr_progress(progress, lang, tr("attributions.sanity", lang)))
     except attr_lib.AttributionError as exc:
         raise user_error(exc, lang) from exc
     figure = attr_render.render_sanity(
@@ -380,7 +385,9 @@ def attribute_branches(image: Optional[str], target: Optional[str], branch_metho
     crop, x = _attr_prepare(image, lang)
     try:
         result = get_attributor().branch_attribution(x, _attr_target(target, lang), method=branch_method,
-                                                     preset=preset, progress=_attr_progress(progress, lang))
+                                                     preset=preset,
+                                                     progress=_attr_progress(progress, lang,
+                                                                             tr("attributions.branches", lang)))
     except attr_lib.AttributionError as exc:
         raise user_error(exc, lang) from exc
     title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
@@ -416,7 +423,7 @@ def build_attributions_tab(page: Page) -> None:
     displays = [(I18N("attributions.display.signed"), "signed"), (I18N("attributions.display.absolute"), "absolute")]
     targets = [(I18N("attributions.target_top1"), ATTR_TOP1)] + [f"{i}: {n}" for i, n in enumerate(CATEGORIES)]
     queue_opts = dict(concurrency_limit=ATTR_CONCURRENCY, concurrency_id="attributions")
-    with gr.Tab(I18N("attributions.tab"), id="attributions"):
+    with gr.Tab(I18N("attributions.tab"), id="attributions") as tab:
         gr.Markdown(I18N("attributions.intro"))
         with gr.Row():
             with gr.Column(scale=1):
@@ -445,7 +452,7 @@ def build_attributions_tab(page: Page) -> None:
                 run = gr.Button(I18N("attributions.run"), variant="primary", elem_id="attr-run")
             with gr.Column(scale=2):
                 figure = gr.Image(label=I18N("attributions.result"), type="pil", format="png", interactive=False,
-                                  elem_id="attr-figure")
+                                  show_label=False, elem_id="attr-figure")
                 summary = gr.Markdown(elem_id="attr-summary")
                 with gr.Accordion(I18N("attributions.raw"), open=False):
                     raw = gr.JSON(elem_id="attr-json")
@@ -458,14 +465,16 @@ def build_attributions_tab(page: Page) -> None:
                                   (I18N("attributions.scale.shared"), "shared")], value="per_map",
                                  label=I18N("attributions.scale"), info=I18N("attributions.scale_info"))
             compare_run = gr.Button(I18N("attributions.compare_run"), elem_id="attr-compare-run")
-            compare_figure = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.compare"))
+            compare_figure = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.compare"))
             compare_raw = gr.JSON(label=I18N("attributions.raw"))
         with gr.Accordion(I18N("attributions.sanity"), open=False):
             gr.Markdown(I18N("attributions.sanity_help"))
             mode = gr.Radio([(I18N(f"attributions.sanity_mode.{m}"), m) for m in attr_lib.SANITY_MODES],
                             value="cascading", label=I18N("attributions.sanity_mode"))
             sanity_run = gr.Button(I18N("attributions.sanity_run"), elem_id="attr-sanity-run")
-            sanity_figure = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.sanity"))
+            sanity_figure = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.sanity"))
             sanity_summary = gr.Markdown()
             sanity_raw = gr.JSON(label=I18N("attributions.raw"))
         with gr.Accordion(I18N("attributions.branches"), open=False):
@@ -477,8 +486,10 @@ def build_attributions_tab(page: Page) -> None:
                 branch_module = gr.Dropdown(modules, value="inception4c", label=I18N("attributions.branch_module"))
             branch_run = gr.Button(I18N("attributions.branch_run"), elem_id="attr-branch-run")
             with gr.Row():
-                branch_matrix = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.branch_matrix"))
-                branch_maps = gr.Image(type="pil", format="png", interactive=False, label=I18N("attributions.branch_maps"))
+                branch_matrix = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.branch_matrix"))
+                branch_maps = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.branch_maps"))
             branch_raw = gr.JSON(label=I18N("attributions.raw"))
             branch_state = gr.State(None)
         gr.Markdown(I18N("attributions.explain"))
@@ -487,6 +498,8 @@ def build_attributions_tab(page: Page) -> None:
     for component in (method, preset, layer, baseline, steps, window, stride, budget):
         component.change(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
     page.image.change(attribution_top5, inputs=page.image, outputs=top5, api_visibility="private")
+    page.image.change(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
+    tab.select(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
     top5.select(lambda v: v or ATTR_TOP1, inputs=top5, outputs=target, api_visibility="private")
     run.click(attribute, inputs=[page.image, method, target, preset, layer, display, baseline, budget, steps, window,
                                  stride], outputs=[figure, summary, raw], api_name="attribute", **queue_opts)

@@ -309,12 +309,12 @@ class Throughput:
 class Estimate:
     settings: AttributionSettings  # resolved, possibly scaled down to fit the budget
     cost: Cost
-    seconds: float  # estimated from this machine's measured throughput
+    seconds: Optional[float]  # estimated from this machine's measured throughput (None: not measured yet)
     note: Optional[str] = None  # set when the settings were scaled down
 
     def to_json(self) -> dict:
         return {"settings": self.settings.to_json(), "cost": self.cost.to_json(),
-                "estimated_seconds": round(self.seconds, 1), "note": self.note}
+                "estimated_seconds": None if self.seconds is None else round(self.seconds, 1), "note": self.note}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -737,6 +737,9 @@ class Attributor:
         Raises :class:`BudgetExceeded` if even the smallest settings would not fit.
         """
         s = settings.resolved()
+        if budget_s is None and self._throughput is None:
+            # no budget to check: do not spend a calibration run just for an estimate nobody asked for
+            return Estimate(s, declared_cost(s, size) * multiplier + extra, None)
         tp = self.throughput()
         scale = (size[0] * size[1]) / (224 * 224)
 

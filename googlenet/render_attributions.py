@@ -71,7 +71,7 @@ class FigureText:
     spearman_abs: str = "Spearman, |map|"
     spearman_signed: str = "Spearman, signed"
     sanity_title: str = "Model randomisation ({mode}): {method}"
-    sanity_axis: str = "randomised down to (cascading) / only (independent)"
+    sanity_axis: str = "randomised block (cascading: and every block above it)"
     correlation: str = "rank correlation with the original map"
     branch_title: str = "Branch contributions to '{target}' ({method})"
     branch_value: str = "attribution to the target logit"
