@@ -654,12 +654,18 @@ class _Progress:
         self.report(0)
 
 
-def _check_input(x: Tensor) -> None:
+def _private_input(x: Tensor) -> Tensor:
+    """Validate ``x`` and return a private copy.
+
+    The copy matters: Captum sets ``requires_grad`` on its input and resets it when done, so two calls sharing one
+    tensor (e.g. two threads explaining the same photo) would switch gradients off under each other.
+    """
     if x.dim() != 4 or x.shape[0] != 1 or x.shape[1] != 3:
         raise AttributionError(f"expected one image as a 1 x 3 x H x W tensor, got {tuple(x.shape)}")
     if torch.is_inference_mode_enabled():
         # Tensors made under inference_mode can never take part in autograd.
         raise RuntimeError("attributions need gradients: do not call them inside torch.inference_mode()")
+    return x.detach().clone()
 
 
 class Attributor:
@@ -693,8 +699,9 @@ class Attributor:
         with self._throughput_lock:
             if self._throughput is not None:
                 return self._throughput
-        x = torch.randn(2, 3, 224, 224)
         with self.pool.acquire() as replica, torch.enable_grad():
+            device = next(replica.parameters()).device
+            x = torch.randn(2, 3, 224, 224, device=device)
             with torch.no_grad():
                 replica(x)  # warm-up (oneDNN picks kernels)
                 start = time.perf_counter()
@@ -866,7 +873,7 @@ class Attributor:
         ``budget_s`` scales the settings down to fit (see :meth:`fit_to_budget`); ``faithfulness_steps`` (None:
         skip) adds deletion/insertion curves, ranked by absolute value when ``absolute_ranking``.
         """
-        _check_input(x)
+        x = _private_input(x)
         size = (int(x.shape[-2]), int(x.shape[-1]))
         extra = faithfulness_cost(faithfulness_steps) if faithfulness_steps else Cost(0, 0)
         plan = self.fit_to_budget(settings, budget_s, size, extra=extra)
@@ -944,7 +951,7 @@ class Attributor:
         ``values`` sums each branch's attribution over channels and positions; ``maps`` keeps the channel sum per
         position, so each value is the sum of its map.
         """
-        _check_input(x)
+        x = _private_input(x)
         if method not in BRANCH_METHODS:
             raise AttributionError(f"unknown branch attribution method {method!r}")
         if preset not in PRESETS:
@@ -1035,7 +1042,7 @@ class Attributor:
         correlation between the original and the randomised map (absolute and signed). Low correlation = the map
         depends on the learned weights, as an explanation must.
         """
-        _check_input(x)
+        x = _private_input(x)
         if mode not in SANITY_MODES:
             raise AttributionError(f"unknown mode {mode!r}; choose one of {', '.join(SANITY_MODES)}")
         for block in blocks:
