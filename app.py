@@ -21,7 +21,11 @@ import gradio as gr
 
 from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
                                  render_head_charts)
+from googlenet import INCEPTION_MODULES
+from googlenet import attributions as attr_lib
+from googlenet import render_attributions as attr_render
 from googlenet.images import ImageInputError
+from googlenet.labels import CATEGORIES, category_index
 from googlenet.inference import Engine
 from ui_strings import TRANSLATIONS, language_from_header, tr
 
@@ -303,6 +307,357 @@ def build_aux_tab(page: Page) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Attributions tab (issue 4)
+# ---------------------------------------------------------------------------------------------------------------
+
+_attributor: Optional[attr_lib.Attributor] = None
+_attributor_engine: Optional[Engine] = None
+_attributor_lock = threading.Lock()
+ATTR_TOP1 = "top1"  # the target dropdown's "top-1 class" choice
+ATTR_CONCURRENCY = 2  # attributions running at once (each holds one private replica of the model)
+ATTR_FAITH_STEPS = 10  # deletion/insertion curves: 11 points each (0 %, 10 %, ... 100 % of the pixels)
+
+
+def get_attributor() -> attr_lib.Attributor:
+    """The attributor for the current engine: private replicas of its fast model (never hooks on the shared one)."""
+    global _attributor, _attributor_engine
+    engine = get_engine()
+    with _attributor_lock:
+        if _attributor is None or _attributor_engine is not engine:
+            _attributor = attr_lib.Attributor.for_engine(engine, pool_size=ATTR_CONCURRENCY)
+            _attributor_engine = engine
+        return _attributor
+
+
+def _attr_target(target: Optional[str | int], lang: str) -> Optional[int]:
+    """"top1"/empty -> None (the top-1 class); otherwise an index, "281", "281: tabby" or "tabby"."""
+    if target is None or str(target).strip() in ("", ATTR_TOP1):
+        return None
+    try:
+        return category_index(target if isinstance(target, int) else str(target))
+    except ValueError as exc:
+        raise user_error(exc, lang) from exc
+
+
+def _attr_settings(method: str, preset: str, layer: str, baseline: str, steps: Optional[float],
+                   window: Optional[float], stride: Optional[float]) -> attr_lib.AttributionSettings:
+    return attr_lib.AttributionSettings(
+        method=method, preset=preset, layer=layer or "inception4e", baseline=baseline or "black",
+        steps=int(steps) if steps else None, window=int(window) if window else None,
+        stride=int(stride) if stride else None,
+    )
+
+
+def _attr_prepare(image: Optional[str], lang: str):
+    """(crop, input tensor) of the shared photo, with input errors turned into messages."""
+    try:
+        return get_engine().prepare(require_image(image, lang))
+    except ImageInputError as exc:
+        raise user_error(exc, lang) from exc
+
+
+def _attr_text(lang: str) -> attr_render.FigureText:
+    return attr_render.FigureText.from_mapping(
+        {f: tr(f"attributions.fig.{f}", lang) for f in attr_render.FigureText.__dataclass_fields__}
+    )
+
+
+def _attr_progress(progress: gr.Progress, lang: str, what: str) -> attr_lib.ProgressCallback:
+    """Forward the attributor's own step counts to the page's progress bar, labelled in the user's language."""
+    def report(fraction: float, desc: str) -> None:
+        progress(fraction, desc=tr("attributions.progress", lang, what=what))
+
+    return report
+
+
+def _attr_name(method: str, lang: str) -> str:
+    return tr(f"attributions.method.{method}", lang)
+
+
+def _attr_caption(result: attr_lib.AttributionResult, lang: str) -> str:
+    f = result.faithfulness
+    if f is None:
+        return ""
+    return tr("attributions.caption", lang, score=f.score, ins=f.insertion_auc, dele=f.deletion_auc)
+
+
+def attribution_cost(image: Optional[str], method: str, preset: str, layer: str, baseline: str, steps: float,
+                     window: float, stride: float, budget: float, request: gr.Request = None) -> str:
+    """The declared cost (and time estimate) of the chosen settings, shown before running."""
+    lang = request_language(request)
+    try:
+        settings = _attr_settings(method, preset, layer, baseline, steps, window, stride)
+        attributor = get_attributor()
+        attributor.throughput()  # measured once per process, so the estimate below has seconds
+        plan = attributor.fit_to_budget(settings, budget or None,
+                                        extra=attr_lib.faithfulness_cost(ATTR_FAITH_STEPS))
+    except attr_lib.AttributionError as exc:  # includes BudgetExceeded: shown where the cost would be
+        return f"⚠️ {exc}"
+    method_cost = attr_lib.declared_cost(plan.settings)  # plan.cost also counts the faithfulness passes
+    text = tr("attributions.cost_text", lang, fwd=method_cost.forward, bwd=method_cost.backward,
+              faith=2 * (ATTR_FAITH_STEPS + 1), seconds=plan.seconds)
+    if plan.note:
+        text += "\n\n" + tr("attributions.cost_note", lang, note=plan.note)
+    return text
+
+
+def attribute(image: Optional[str], method: str, target: Optional[str], preset: str, layer: str, display: str,
+              baseline: str, budget: float, steps: float, window: float, stride: float,
+              request: gr.Request = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
+    """One attribution map over the crop (with its deletion/insertion curves), a summary, and the numbers."""
+    lang = request_language(request)
+    crop, x = _attr_prepare(image, lang)
+    absolute = display == "absolute"
+    try:
+        result = get_attributor().attribute(
+            x, _attr_settings(method, preset, layer, baseline, steps, window, stride), _attr_target(target, lang),
+            budget_s=budget or None, faithfulness_steps=ATTR_FAITH_STEPS, absolute_ranking=absolute,
+            progress=_attr_progress(progress, lang, _attr_name(method, lang) if method in attr_lib.METHODS else ""),
+        )
+    except attr_lib.AttributionError as exc:
+        raise user_error(exc, lang) from exc
+    name = _attr_name(result.settings.method, lang)
+    if result.settings.method in attr_lib.LAYER_METHODS:
+        name += f" · {attr_lib.module_display_name(result.settings.layer)}"
+    title = f"{name} → {result.target}: {CATEGORIES[result.target]}"
+    figure = attr_render.render_attribution(crop, result.map, absolute=absolute, title=title,
+                                            caption=_attr_caption(result, lang), faithfulness=result.faithfulness,
+                                            text=_attr_text(lang))
+    summary = tr("attributions.summary", lang, method=name, index=result.target, name=CATEGORIES[result.target],
+                 fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
+    if result.faithfulness is not None:
+        summary += "\n\n" + _attr_caption(result, lang)
+    if result.convergence_delta is not None:
+        summary += "\n\n" + tr("attributions.delta", lang, delta=result.convergence_delta,
+                                total=float(result.map.sum()),
+                                diff=result.target_logit - result.baseline_logit)
+    for note in result.notes:
+        summary += f"\n\n⚠️ {note}"
+    payload = result.to_json()
+    payload["target_name"] = CATEGORIES[result.target]
+    return figure, summary, payload
+
+
+def compare_attributions(image: Optional[str], methods: list[str], target: Optional[str], preset: str, layer: str,
+                         display: str, scale: str, budget: float, request: gr.Request = None,
+                         progress: gr.Progress = gr.Progress()) -> tuple[Any, dict]:
+    """Several methods side by side on the same target, each with its faithfulness score."""
+    lang = request_language(request)
+    if not methods:
+        raise gr.Error(tr("attributions.no_methods", lang), print_exception=False)
+    crop, x = _attr_prepare(image, lang)
+    absolute = display == "absolute"
+    wanted = _attr_target(target, lang)
+    attributor = get_attributor()
+    panels, results = [], {}
+    for k, method in enumerate(methods):
+        label = tr("attributions.progress", lang, what=f"{_attr_name(method, lang)} ({k + 1}/{len(methods)})")
+
+        def report(fraction: float, desc: str, k: int = k, label: str = label) -> None:
+            progress((k + fraction) / len(methods), desc=label)
+
+        try:
+            result = attributor.attribute(x, _attr_settings(method, preset, layer, "black", None, None, None),
+                                          wanted, budget_s=budget or None, faithfulness_steps=ATTR_FAITH_STEPS,
+                                          absolute_ranking=absolute, progress=report)
+        except attr_lib.AttributionError as exc:
+            raise user_error(exc, lang) from exc
+        wanted = result.target  # every panel explains the same class
+        name = _attr_name(method, lang)
+        if method in attr_lib.LAYER_METHODS:
+            name += f" · {attr_lib.module_display_name(result.settings.layer)}"
+        panels.append(attr_render.MapPanel(name, result.map, _attr_caption(result, lang)))
+        results[method] = result.to_json()
+    title = f"{wanted}: {CATEGORIES[wanted]}"
+    figure = attr_render.render_comparison(crop, panels, absolute=absolute, shared_scale=scale == "shared",
+                                           title=title, text=_attr_text(lang))
+    return figure, {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
+
+
+def sanity_check(image: Optional[str], method: str, target: Optional[str], preset: str, layer: str, mode: str,
+                 budget: float, request: gr.Request = None,
+                 progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
+    """Model-randomisation sanity check (Adebayo et al. 2018) of one method, on a private copy of the model."""
+    lang = request_language(request)
+    crop, x = _attr_prepare(image, lang)
+    try:
+        result = get_attributor().sanity_check(
+            x, _attr_settings(method, preset, layer, "black", None, None, None), _attr_target(target, lang),
+            mode=mode, budget_s=budget or None,
+            progress=_attr_progress(progress, lang, tr("attributions.sanity", lang)))
+    except attr_lib.AttributionError as exc:
+        raise user_error(exc, lang) from exc
+    figure = attr_render.render_sanity(
+        crop, result.original, [s.block for s in result.steps], [s.map for s in result.steps],
+        [s.spearman_abs for s in result.steps], [s.spearman_signed for s in result.steps],
+        method=_attr_name(method, lang), mode=tr(f"attributions.sanity_mode.{mode}", lang), text=_attr_text(lang))
+    # cascading: the last step has every block randomised; independent: report the block that changed it most
+    step = result.steps[-1] if mode == "cascading" else min(result.steps, key=lambda st: st.spearman_abs)
+    summary = tr(f"attributions.sanity_summary.{mode}", lang, rho=step.spearman_abs, block=step.block,
+                 fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
+    for note in result.notes:
+        summary += f"\n\n⚠️ {note}"
+    payload = result.to_json()
+    payload["target_name"] = CATEGORIES[result.target]
+    return figure, summary, payload
+
+
+@dataclass
+class BranchView:
+    """Per-user state of the branch view: the last result, so another module's maps need no recomputation."""
+
+    result: attr_lib.BranchAttribution
+    crop: Any  # PIL image
+
+
+def _branch_maps_figure(view: Optional[BranchView], module: str, display: str, lang: str):
+    if view is None:
+        return None
+    i = view.result.modules.index(module)
+    return attr_render.render_branch_maps(view.crop, view.result.maps[module], view.result.values[i], module,
+                                          view.result.branches, absolute=display == "absolute",
+                                          text=_attr_text(lang))
+
+
+def attribute_branches(image: Optional[str], target: Optional[str], branch_method: str, preset: str, module: str,
+                       display: str, request: gr.Request = None,
+                       progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, dict, Optional[BranchView]]:
+    """How much each branch of each Inception module contributed to the target: matrix, one module's maps, JSON."""
+    lang = request_language(request)
+    crop, x = _attr_prepare(image, lang)
+    try:
+        result = get_attributor().branch_attribution(x, _attr_target(target, lang), method=branch_method,
+                                                     preset=preset,
+                                                     progress=_attr_progress(progress, lang,
+                                                                             tr("attributions.branches", lang)))
+    except attr_lib.AttributionError as exc:
+        raise user_error(exc, lang) from exc
+    title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
+               method=tr(f"attributions.branch_method.{branch_method}", lang))
+    matrix = attr_render.render_branch_matrix(result.values, result.modules, result.branches, share=result.share(),
+                                              title=title, text=_attr_text(lang))
+    view = BranchView(result, crop)
+    payload = result.to_json()
+    payload["target_name"] = CATEGORIES[result.target]
+    return matrix, _branch_maps_figure(view, module, display, lang), payload, view
+
+
+def show_branch_maps(view: Optional[BranchView], module: str, display: str, request: gr.Request = None):
+    return _branch_maps_figure(view, module, display, request_language(request))
+
+
+def attribution_top5(image: Optional[str], request: gr.Request = None):
+    """Fill the one-click top-5 target buttons for a new photo."""
+    if not image:
+        return gr.update(choices=[], value=None)
+    try:
+        result = get_engine().classify(image)
+    except ImageInputError:
+        return gr.update(choices=[], value=None)
+    choices = [(f"{s.name} ({s.probability:.0%})", f"{s.index}: {s.name}") for s in result.top]
+    return gr.update(choices=choices, value=None)
+
+
+def build_attributions_tab(page: Page) -> None:
+    methods = [(I18N(f"attributions.method.{m}"), m) for m in attr_lib.METHODS]
+    presets = [(I18N(f"attributions.preset.{p}"), p) for p in attr_lib.PRESETS]
+    modules = [(attr_lib.module_display_name(m), m) for m in INCEPTION_MODULES]
+    displays = [(I18N("attributions.display.signed"), "signed"), (I18N("attributions.display.absolute"), "absolute")]
+    targets = [(I18N("attributions.target_top1"), ATTR_TOP1)] + [f"{i}: {n}" for i, n in enumerate(CATEGORIES)]
+    queue_opts = dict(concurrency_limit=ATTR_CONCURRENCY, concurrency_id="attributions")
+    with gr.Tab(I18N("attributions.tab"), id="attributions") as tab:
+        gr.Markdown(I18N("attributions.intro"))
+        with gr.Row():
+            with gr.Column(scale=1):
+                method = gr.Dropdown(methods, value="integrated_gradients", label=I18N("attributions.method"),
+                                     elem_id="attr-method")
+                layer = gr.Dropdown(modules, value="inception4e", label=I18N("attributions.layer"),
+                                    info=I18N("attributions.layer_info"), elem_id="attr-layer")
+                preset = gr.Radio(presets, value="fast", label=I18N("attributions.preset"), elem_id="attr-preset")
+                # custom values: API callers (and users) may also give "281", "tabby" or "281: tabby"
+                target = gr.Dropdown(targets, value=ATTR_TOP1, filterable=True, allow_custom_value=True,
+                                     label=I18N("attributions.target"),
+                                     info=I18N("attributions.target_info"), elem_id="attr-target")
+                top5 = gr.Radio([], label=I18N("attributions.top5"), elem_id="attr-top5")
+                display = gr.Radio(displays, value="signed", label=I18N("attributions.display"),
+                                   elem_id="attr-display")
+                with gr.Accordion(I18N("attributions.advanced"), open=False):
+                    baseline = gr.Radio([(I18N(f"attributions.baseline.{b}"), b) for b in attr_lib.BASELINES],
+                                        value="black", label=I18N("attributions.baseline"))
+                    budget = gr.Slider(5, 120, value=30, step=5, label=I18N("attributions.budget"),
+                                       info=I18N("attributions.budget_info"))
+                    steps = gr.Number(0, precision=0, minimum=0, maximum=256, label=I18N("attributions.steps"),
+                                      info=I18N("attributions.steps_info"))
+                    window = gr.Number(0, precision=0, minimum=0, maximum=224, label=I18N("attributions.window"))
+                    stride = gr.Number(0, precision=0, minimum=0, maximum=112, label=I18N("attributions.stride"))
+                cost = gr.Markdown(elem_id="attr-cost")
+                run = gr.Button(I18N("attributions.run"), variant="primary", elem_id="attr-run")
+            with gr.Column(scale=2):
+                figure = gr.Image(label=I18N("attributions.result"), type="pil", format="png", interactive=False,
+                                  show_label=False, elem_id="attr-figure")
+                summary = gr.Markdown(elem_id="attr-summary")
+                with gr.Accordion(I18N("attributions.raw"), open=False):
+                    raw = gr.JSON(elem_id="attr-json")
+        with gr.Accordion(I18N("attributions.compare"), open=False):
+            with gr.Row():
+                compare_methods = gr.CheckboxGroup(methods, value=["integrated_gradients", "saliency",
+                                                                   "layer_gradcam"],
+                                                   label=I18N("attributions.compare_methods"))
+                scale = gr.Radio([(I18N("attributions.scale.per_map"), "per_map"),
+                                  (I18N("attributions.scale.shared"), "shared")], value="per_map",
+                                 label=I18N("attributions.scale"), info=I18N("attributions.scale_info"))
+            compare_run = gr.Button(I18N("attributions.compare_run"), elem_id="attr-compare-run")
+            compare_figure = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.compare"))
+            compare_raw = gr.JSON(label=I18N("attributions.raw"))
+        with gr.Accordion(I18N("attributions.sanity"), open=False):
+            gr.Markdown(I18N("attributions.sanity_help"))
+            mode = gr.Radio([(I18N(f"attributions.sanity_mode.{m}"), m) for m in attr_lib.SANITY_MODES],
+                            value="cascading", label=I18N("attributions.sanity_mode"))
+            sanity_run = gr.Button(I18N("attributions.sanity_run"), elem_id="attr-sanity-run")
+            sanity_figure = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.sanity"))
+            sanity_summary = gr.Markdown()
+            sanity_raw = gr.JSON(label=I18N("attributions.raw"))
+        with gr.Accordion(I18N("attributions.branches"), open=False):
+            gr.Markdown(I18N("attributions.branch_help"))
+            with gr.Row():
+                branch_method = gr.Radio([(I18N(f"attributions.branch_method.{m}"), m)
+                                          for m in attr_lib.BRANCH_METHODS],
+                                         value="grad_x_activation", label=I18N("attributions.branch_method"))
+                branch_module = gr.Dropdown(modules, value="inception4c", label=I18N("attributions.branch_module"))
+            branch_run = gr.Button(I18N("attributions.branch_run"), elem_id="attr-branch-run")
+            with gr.Row():
+                branch_matrix = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.branch_matrix"))
+                branch_maps = gr.Image(type="pil", format="png", interactive=False, show_label=False,
+                                  label=I18N("attributions.branch_maps"))
+            branch_raw = gr.JSON(label=I18N("attributions.raw"))
+            branch_state = gr.State(None)
+        gr.Markdown(I18N("attributions.explain"))
+
+    cost_inputs = [page.image, method, preset, layer, baseline, steps, window, stride, budget]
+    for component in (method, preset, layer, baseline, steps, window, stride, budget):
+        component.change(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
+    page.image.change(attribution_top5, inputs=page.image, outputs=top5, api_visibility="private")
+    page.image.change(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
+    tab.select(attribution_cost, inputs=cost_inputs, outputs=cost, api_visibility="private")
+    top5.select(lambda v: v or ATTR_TOP1, inputs=top5, outputs=target, api_visibility="private")
+    run.click(attribute, inputs=[page.image, method, target, preset, layer, display, baseline, budget, steps, window,
+                                 stride], outputs=[figure, summary, raw], api_name="attribute", **queue_opts)
+    compare_run.click(compare_attributions, inputs=[page.image, compare_methods, target, preset, layer, display,
+                                                    scale, budget],
+                      outputs=[compare_figure, compare_raw], api_name="compare_attributions", **queue_opts)
+    sanity_run.click(sanity_check, inputs=[page.image, method, target, preset, layer, mode, budget],
+                     outputs=[sanity_figure, sanity_summary, sanity_raw], api_name="sanity_check", **queue_opts)
+    branch_run.click(attribute_branches, inputs=[page.image, target, branch_method, preset, branch_module, display],
+                     outputs=[branch_matrix, branch_maps, branch_raw, branch_state], api_name="attribute_branches",
+                     **queue_opts)
+    branch_module.change(show_branch_maps, inputs=[branch_state, branch_module, display], outputs=branch_maps,
+                         api_visibility="private")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Page
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -323,6 +678,7 @@ def build_demo() -> gr.Blocks:
         gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"))
         with gr.Tabs():
             build_classify_tab(page)
+            build_attributions_tab(page)
             build_aux_tab(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")
     return blocks

@@ -75,7 +75,284 @@ CLASSIFY: dict[str, dict[str, str]] = {
 BRANCHES: dict[str, dict[str, str]] = {"en": {}, "ko": {}}
 
 # --- attributions tab (issue 4) ---------------------------------------------------------------------------------
-ATTRIBUTIONS: dict[str, dict[str, str]] = {"en": {}, "ko": {}}
+ATTRIBUTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "attributions.tab": "Attributions",
+        "attributions.intro": (
+            "Which pixels pushed the network's score for one class up or down? Pick a method and a target class; "
+            "the map is drawn over the 224x224 crop the network saw. Every map comes with a faithfulness score, "
+            "and the sanity check below tests whether the map depends on the trained weights at all."
+        ),
+        "attributions.method": "Method",
+        "attributions.method.integrated_gradients": "Integrated Gradients",
+        "attributions.method.saliency": "Saliency (gradient)",
+        "attributions.method.smoothgrad": "SmoothGrad",
+        "attributions.method.gradient_shap": "GradientSHAP",
+        "attributions.method.occlusion": "Occlusion",
+        "attributions.method.guided_backprop": "Guided Backprop",
+        "attributions.method.guided_gradcam": "Guided GradCAM",
+        "attributions.method.layer_gradcam": "Layer GradCAM",
+        "attributions.layer": "Inception module (GradCAM methods)",
+        "attributions.layer_info": "3a/3b: 28x28 cells, 4a-4e: 14x14, 5a/5b: 7x7 (coarser but closer to the decision)",
+        "attributions.preset": "Preset",
+        "attributions.preset.fast": "Fast",
+        "attributions.preset.balanced": "Balanced",
+        "attributions.preset.thorough": "Thorough",
+        "attributions.target": "Target class",
+        "attributions.target_info": "Type to search all 1,000 ImageNet classes",
+        "attributions.target_top1": "Top-1 class (the network's answer)",
+        "attributions.top5": "One click: any of the top-5",
+        "attributions.display": "Display",
+        "attributions.display.signed": "Signed (for / against)",
+        "attributions.display.absolute": "Absolute value",
+        "attributions.advanced": "Advanced settings",
+        "attributions.baseline": "Baseline (what 'absent' means)",
+        "attributions.baseline.black": "Black image",
+        "attributions.baseline.mean": "ImageNet mean colour",
+        "attributions.baseline.blur": "Blurred photo",
+        "attributions.budget": "Time budget (seconds)",
+        "attributions.budget_info": "Settings that would take longer are scaled down (and the page says so)",
+        "attributions.steps": "Steps / samples (0 = preset)",
+        "attributions.steps_info": "Integrated Gradients: integration steps; SmoothGrad, GradientSHAP: samples",
+        "attributions.window": "Occlusion window, pixels (0 = preset)",
+        "attributions.stride": "Occlusion stride, pixels (0 = preset)",
+        "attributions.run": "Compute attribution",
+        "attributions.result": "Attribution map",
+        "attributions.raw": "Numbers (JSON)",
+        "attributions.progress": "Attribution · {what}",
+        "attributions.cost_text": (
+            "**Cost:** {fwd} forward and {bwd} backward passes, plus {faith} forward passes for the faithfulness "
+            "curves · about **{seconds:.0f} s** on this machine"
+        ),
+        "attributions.cost_note": "⚠️ {note}",
+        "attributions.summary": (
+            "**{method}** for class **{index}: {name}** · {fwd} forward + {bwd} backward passes · {seconds:.1f} s"
+        ),
+        "attributions.caption": "faithfulness {score:+.3f} (insertion {ins:.3f} − deletion {dele:.3f})",
+        "attributions.delta": (
+            "Integrated Gradients completeness: the map sums to {total:.4f}; f(photo) − f(baseline) = {diff:.4f}; "
+            "convergence delta {delta:+.4f} (more steps make it smaller)"
+        ),
+        "attributions.no_methods": "Pick at least one method to compare.",
+        "attributions.compare": "Compare methods",
+        "attributions.compare_methods": "Methods",
+        "attributions.scale": "Colour scale",
+        "attributions.scale.per_map": "One scale per map",
+        "attributions.scale.shared": "One shared scale",
+        "attributions.scale_info": (
+            "A shared scale compares magnitudes, which only mean the same for methods with the same units"
+        ),
+        "attributions.compare_run": "Compare",
+        "attributions.sanity": "Sanity check: randomise the model",
+        "attributions.sanity_help": (
+            "Adebayo et al. (2018): replace the trained weights with random ones, block by block from the output "
+            "down (cascading) or one block at a time (independent), and recompute the map with the same method on "
+            "a private copy of the network. The curve shows the Spearman rank correlation with the original map. "
+            "If it stays high, the map is showing the photo's edges, not what the network learned: it explains "
+            "nothing about this model."
+        ),
+        "attributions.sanity_mode": "Randomisation",
+        "attributions.sanity_mode.cascading": "Cascading",
+        "attributions.sanity_mode.independent": "Independent",
+        "attributions.sanity_run": "Run the sanity check",
+        "attributions.sanity_summary.cascading": (
+            "With everything down to **{block}** randomised, the rank correlation of |map| with the original is "
+            "**{rho:.2f}** (1 = unchanged, 0 = unrelated) · {fwd} forward + {bwd} backward passes · {seconds:.1f} s"
+        ),
+        "attributions.sanity_summary.independent": (
+            "Randomising **{block}** alone changed the map most: rank correlation of |map| with the original "
+            "**{rho:.2f}** (1 = unchanged, 0 = unrelated) · {fwd} forward + {bwd} backward passes · {seconds:.1f} s"
+        ),
+        "attributions.branches": "Branch attribution: which branches of which module",
+        "attributions.branch_help": (
+            "Each Inception module runs four branches side by side (1x1; 3x3; the branch the paper calls 5x5, "
+            "which is 3x3 in torchvision's weights; max-pool then 1x1) and concatenates them. For the target class, "
+            "each cell is the attribution summed over that branch's output: gradient x activation (one pass), or "
+            "layer Integrated Gradients (slower; the four values of a module add up to the score difference "
+            "between the photo and the baseline). Percentages are each branch's share of its module's total. "
+            "Pick a module to see where in the picture each branch contributed."
+        ),
+        "attributions.branch_method": "Branch method",
+        "attributions.branch_method.grad_x_activation": "Gradient x activation",
+        "attributions.branch_method.layer_integrated_gradients": "Layer Integrated Gradients",
+        "attributions.branch_module": "Module to show",
+        "attributions.branch_run": "Compute branch attribution",
+        "attributions.branch_matrix": "Module x branch",
+        "attributions.branch_maps": "Branch maps",
+        "attributions.explain": (
+            "### What an attribution map shows, and what it does not\n"
+            "- It shows how the network's **score (logit) for one class** responds to the pixels, as defined by "
+            "one method: the gradient (Saliency) is the local sensitivity; Integrated Gradients accumulates it on "
+            "a path from a baseline and adds up to the score difference; Occlusion measures the drop when a patch "
+            "is covered; GradCAM weights one module's channels by their average gradient.\n"
+            "- Red means the pixels raised the class score, blue that they lowered it. Different methods answer "
+            "different questions, so their maps differ; none is 'the' explanation.\n"
+            "- A map does **not** prove that the network recognised the object, or why the answer is right: a "
+            "plausible-looking map can come from a network with random weights (run the sanity check).\n"
+            "- The faithfulness score deletes (and inserts) pixels in the map's order and follows the class "
+            "probability (Petsiuk et al. 2018): insertion AUC minus deletion AUC, higher is better, a random "
+            "order gives about 0. The altered images are unlike real photos, so it is evidence, not proof.\n"
+            "- GradCAM maps are coarse (7x7 cells at 5a/5b), and Integrated Gradients depends on the baseline."
+        ),
+        "attributions.fig.signed": "signed: red = evidence for the class, blue = against",
+        "attributions.fig.absolute": "absolute value (sign ignored)",
+        "attributions.fig.shared_scale": "one colour scale shared by all maps",
+        "attributions.fig.per_map_scale": "each map has its own colour scale",
+        "attributions.fig.clip_note": "colour range clipped at the 99.5th percentile of |value|",
+        "attributions.fig.deletion": "deletion (lower = more faithful)",
+        "attributions.fig.insertion": "insertion (higher = more faithful)",
+        "attributions.fig.fraction": "fraction of pixels removed / inserted",
+        "attributions.fig.probability": "target probability",
+        "attributions.fig.original": "original",
+        "attributions.fig.randomised": "randomised: {block}",
+        "attributions.fig.spearman_abs": "Spearman, |map|",
+        "attributions.fig.spearman_signed": "Spearman, signed",
+        "attributions.fig.sanity_title": "Model randomisation ({mode}): {method}",
+        "attributions.fig.sanity_axis": "randomised block (cascading: and every block above it)",
+        "attributions.fig.correlation": "rank correlation with the original map",
+        "attributions.fig.branch_title": "Branch contributions to '{target}' ({method})",
+        "attributions.fig.branch_value": "attribution to the target logit",
+        "attributions.fig.module": "module",
+        "attributions.fig.branch": "branch",
+        "attributions.fig.branch_maps_title": "Branch maps of {module}",
+    },
+    "ko": {
+        "attributions.tab": "기여도 분석",
+        "attributions.intro": (
+            "어떤 픽셀이 한 클래스에 대한 네트워크의 점수를 올리거나 내렸을까요? 방법과 대상 클래스를 고르면 "
+            "네트워크가 본 224x224 이미지 위에 기여도 맵을 겹쳐 그립니다. 모든 맵에는 충실도 점수가 함께 나오고, "
+            "아래의 건전성 검사로 맵이 학습된 가중치에 실제로 의존하는지 확인할 수 있습니다."
+        ),
+        "attributions.method": "방법",
+        "attributions.method.integrated_gradients": "통합 그래디언트(Integrated Gradients)",
+        "attributions.method.saliency": "세일리언시(그래디언트)",
+        "attributions.method.smoothgrad": "SmoothGrad",
+        "attributions.method.gradient_shap": "GradientSHAP",
+        "attributions.method.occlusion": "가림(Occlusion)",
+        "attributions.method.guided_backprop": "유도 역전파(Guided Backprop)",
+        "attributions.method.guided_gradcam": "Guided GradCAM",
+        "attributions.method.layer_gradcam": "레이어 GradCAM",
+        "attributions.layer": "Inception 모듈(GradCAM 계열)",
+        "attributions.layer_info": "3a/3b: 28x28 칸, 4a-4e: 14x14, 5a/5b: 7x7(더 거칠지만 결정에 더 가까움)",
+        "attributions.preset": "설정 수준",
+        "attributions.preset.fast": "빠르게",
+        "attributions.preset.balanced": "균형",
+        "attributions.preset.thorough": "정밀하게",
+        "attributions.target": "대상 클래스",
+        "attributions.target_info": "입력하면 ImageNet 1,000개 클래스 전체에서 찾습니다",
+        "attributions.target_top1": "1순위 클래스(네트워크의 답)",
+        "attributions.top5": "한 번 클릭: 상위 5개 중 하나",
+        "attributions.display": "표시 방식",
+        "attributions.display.signed": "부호 포함(찬성/반대)",
+        "attributions.display.absolute": "절댓값",
+        "attributions.advanced": "고급 설정",
+        "attributions.baseline": "기준 입력('없음'의 정의)",
+        "attributions.baseline.black": "검은 이미지",
+        "attributions.baseline.mean": "ImageNet 평균 색",
+        "attributions.baseline.blur": "흐리게 한 사진",
+        "attributions.budget": "시간 예산(초)",
+        "attributions.budget_info": "더 오래 걸릴 설정은 줄여서 실행하고, 그 사실을 화면에 알립니다",
+        "attributions.steps": "단계/표본 수(0 = 설정 수준 값)",
+        "attributions.steps_info": "통합 그래디언트: 적분 단계 수, SmoothGrad·GradientSHAP: 표본 수",
+        "attributions.window": "가림 창 크기, 픽셀(0 = 설정 수준 값)",
+        "attributions.stride": "가림 이동 간격, 픽셀(0 = 설정 수준 값)",
+        "attributions.run": "기여도 계산",
+        "attributions.result": "기여도 맵",
+        "attributions.raw": "수치(JSON)",
+        "attributions.progress": "기여도 계산 · {what}",
+        "attributions.cost_text": (
+            "**비용:** 순전파 {fwd}회, 역전파 {bwd}회, 충실도 곡선용 순전파 {faith}회 · "
+            "이 컴퓨터에서 약 **{seconds:.0f}초**"
+        ),
+        "attributions.cost_note": "⚠️ {note}",
+        "attributions.summary": (
+            "클래스 **{index}: {name}**에 대한 **{method}** · 순전파 {fwd}회 + 역전파 {bwd}회 · {seconds:.1f}초"
+        ),
+        "attributions.caption": "충실도 {score:+.3f} (삽입 {ins:.3f} − 삭제 {dele:.3f})",
+        "attributions.delta": (
+            "통합 그래디언트 완전성: 맵의 합 {total:.4f}, f(사진) − f(기준 입력) = {diff:.4f}, "
+            "수렴 오차(delta) {delta:+.4f} (단계 수를 늘리면 작아집니다)"
+        ),
+        "attributions.no_methods": "비교할 방법을 하나 이상 고르세요.",
+        "attributions.compare": "방법 비교",
+        "attributions.compare_methods": "방법",
+        "attributions.scale": "색 범위",
+        "attributions.scale.per_map": "맵마다 따로",
+        "attributions.scale.shared": "모든 맵에 공통",
+        "attributions.scale_info": "공통 범위는 크기를 비교하는데, 단위가 같은 방법끼리만 의미가 같습니다",
+        "attributions.compare_run": "비교하기",
+        "attributions.sanity": "건전성 검사: 모델 무작위화",
+        "attributions.sanity_help": (
+            "Adebayo 외(2018): 학습된 가중치를 무작위 값으로 바꾸고(출력 쪽부터 블록 단위로 차례로 누적하는 "
+            "계단식, 또는 한 번에 한 블록만 바꾸는 독립식), 같은 방법으로 네트워크의 개인 복사본에서 맵을 다시 "
+            "계산합니다. 곡선은 원래 맵과의 스피어만 순위 상관입니다. 상관이 높게 유지되면 그 맵은 네트워크가 "
+            "학습한 것이 아니라 사진의 윤곽을 보여 주는 것이므로, 이 모델에 대해 아무것도 설명하지 못합니다."
+        ),
+        "attributions.sanity_mode": "무작위화 방식",
+        "attributions.sanity_mode.cascading": "계단식(누적)",
+        "attributions.sanity_mode.independent": "독립식(한 블록씩)",
+        "attributions.sanity_run": "건전성 검사 실행",
+        "attributions.sanity_summary.cascading": (
+            "**{block}**까지 모두 무작위화했을 때 |맵|과 원래 맵의 순위 상관은 **{rho:.2f}**입니다"
+            "(1 = 그대로, 0 = 무관) · 순전파 {fwd}회 + 역전파 {bwd}회 · {seconds:.1f}초"
+        ),
+        "attributions.sanity_summary.independent": (
+            "**{block}** 하나만 무작위화했을 때 맵이 가장 많이 바뀌었습니다. |맵|과 원래 맵의 순위 상관 "
+            "**{rho:.2f}** (1 = 그대로, 0 = 무관) · 순전파 {fwd}회 + 역전파 {bwd}회 · {seconds:.1f}초"
+        ),
+        "attributions.branches": "가지별 기여도: 어느 모듈의 어느 가지가 기여했나",
+        "attributions.branch_help": (
+            "각 Inception 모듈은 네 가지를 나란히 실행한 뒤 이어 붙입니다(1x1, 3x3, 논문에서 5x5라 부르지만 "
+            "torchvision 가중치에서는 3x3인 가지, 최대 풀링 후 1x1). 대상 클래스에 대해 각 칸은 그 가지 출력 "
+            "전체에 걸쳐 더한 기여도입니다. 그래디언트 x 활성값(한 번의 계산) 또는 레이어 통합 그래디언트(더 "
+            "느림, 한 모듈의 네 값을 더하면 사진과 기준 입력의 점수 차이가 됨)를 씁니다. 백분율은 각 가지가 "
+            "모듈 전체에서 차지하는 몫입니다. 모듈을 고르면 각 가지가 그림의 어디에서 기여했는지 보입니다."
+        ),
+        "attributions.branch_method": "가지 기여도 방법",
+        "attributions.branch_method.grad_x_activation": "그래디언트 x 활성값",
+        "attributions.branch_method.layer_integrated_gradients": "레이어 통합 그래디언트",
+        "attributions.branch_module": "보여 줄 모듈",
+        "attributions.branch_run": "가지별 기여도 계산",
+        "attributions.branch_matrix": "모듈 x 가지",
+        "attributions.branch_maps": "가지별 맵",
+        "attributions.explain": (
+            "### 기여도 맵이 보여 주는 것과 보여 주지 못하는 것\n"
+            "- 맵은 **한 클래스의 점수(로짓)**가 픽셀에 어떻게 반응하는지를 한 가지 방법의 정의에 따라 "
+            "보여 줍니다. 그래디언트(세일리언시)는 국소적인 민감도이고, 통합 그래디언트는 기준 입력에서 사진까지의 "
+            "경로를 따라 그래디언트를 누적해 점수 차이와 합이 같아지게 하며, 가림은 패치를 가렸을 때 점수가 얼마나 "
+            "떨어지는지 재고, GradCAM은 한 모듈의 채널을 평균 그래디언트로 가중합니다.\n"
+            "- 빨강은 그 픽셀이 클래스 점수를 올렸다는 뜻, 파랑은 내렸다는 뜻입니다. 방법마다 다른 질문에 "
+            "답하므로 맵도 다르며, 어느 하나가 '정답' 설명은 아닙니다.\n"
+            "- 맵은 네트워크가 물체를 알아보았다거나 답이 왜 옳은지를 **증명하지 않습니다**. 그럴듯한 맵이 "
+            "무작위 가중치의 네트워크에서도 나올 수 있습니다(건전성 검사를 실행해 보세요).\n"
+            "- 충실도 점수는 맵의 순서대로 픽셀을 지우고(또 넣고) 클래스 확률을 따라갑니다(Petsiuk 외 2018). "
+            "삽입 AUC에서 삭제 AUC를 뺀 값으로, 클수록 좋고 무작위 순서는 약 0입니다. 바뀐 이미지는 실제 사진과 "
+            "다르므로 증거일 뿐 증명은 아닙니다.\n"
+            "- GradCAM 맵은 거칠고(5a/5b에서 7x7 칸), 통합 그래디언트는 기준 입력에 따라 달라집니다."
+        ),
+        "attributions.fig.signed": "부호 포함: 빨강 = 클래스를 지지, 파랑 = 반대",
+        "attributions.fig.absolute": "절댓값(부호 무시)",
+        "attributions.fig.shared_scale": "모든 맵이 하나의 색 범위를 공유",
+        "attributions.fig.per_map_scale": "맵마다 색 범위가 따로",
+        "attributions.fig.clip_note": "색 범위는 |값|의 99.5 백분위수에서 잘림",
+        "attributions.fig.deletion": "삭제(낮을수록 충실)",
+        "attributions.fig.insertion": "삽입(높을수록 충실)",
+        "attributions.fig.fraction": "지우거나 넣은 픽셀의 비율",
+        "attributions.fig.probability": "대상 클래스 확률",
+        "attributions.fig.original": "원래 맵",
+        "attributions.fig.randomised": "무작위화: {block}",
+        "attributions.fig.spearman_abs": "스피어만, |맵|",
+        "attributions.fig.spearman_signed": "스피어만, 부호 포함",
+        "attributions.fig.sanity_title": "모델 무작위화({mode}): {method}",
+        "attributions.fig.sanity_axis": "무작위화한 블록(계단식: 그 위의 모든 블록 포함)",
+        "attributions.fig.correlation": "원래 맵과의 순위 상관",
+        "attributions.fig.branch_title": "'{target}'에 대한 가지별 기여도({method})",
+        "attributions.fig.branch_value": "대상 로짓에 대한 기여도",
+        "attributions.fig.module": "모듈",
+        "attributions.fig.branch": "가지",
+        "attributions.fig.branch_maps_title": "{module}의 가지별 맵",
+    },
+}
 
 # --- auxiliary heads tab (issue 5) ------------------------------------------------------------------------------
 AUX: dict[str, dict[str, str]] = {
