@@ -15,6 +15,7 @@ import binascii
 import logging
 import mimetypes
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -229,6 +230,66 @@ class PhotoInput(gr.Image):
         return str(payload.path)
 
 
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file.
+
+    Gradio's cache is content-addressed (the folder is the hash of the bytes), so an existing file of the right
+    size already holds exactly these bytes and is left alone (only touched, so delete_cache ages it from now).
+    """
+    try:
+        if path.stat().st_size == len(data):
+            os.utime(path)
+            return
+    except FileNotFoundError:
+        pass
+    fd, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(staging, path)  # atomic: readers see the old complete file or the new complete file
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def _save_pil_to_cache(img: Any, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's ``save_pil_to_cache`` (same path), written atomically."""
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    _write_atomically(path, data)
+    return str(path)
+
+
+def _save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
+    """Gradio's ``save_bytes_to_cache`` (same path), written atomically."""
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    if not Path(file_name).suffix:
+        file_name += processing_utils.detect_audio_format(data)
+    path = (folder / Path(file_name).name).resolve()
+    _write_atomically(path, data)
+    return str(path)
+
+
+def install_atomic_cache_writes() -> None:
+    """Make Gradio's cache writes for image outputs atomic (found by bench/load_test.py).
+
+    Gradio 6.31 names a rendered output image by the hash of its bytes and REWRITES the file in place on every
+    request (``Path.write_bytes``: truncate, then write). When two users get the same picture at the same time (a
+    class clicking the same example photo), one user's browser can be downloading the file while the other
+    request truncates it: the download fails ("Too little data for declared Content-Length") and the image is
+    missing. Gradio already writes copied files atomically (``save_file_to_cache``); this does the same for
+    PIL images and bytes. Same signature, same paths; every tab's image outputs go through it.
+    """
+    processing_utils.save_pil_to_cache = _save_pil_to_cache
+    processing_utils.save_bytes_to_cache = _save_bytes_to_cache
+
+
+install_atomic_cache_writes()
+
+
 def debug_model_fingerprint() -> dict:
     """Hashes and mode/hook counts of the shared models (only with GOOGLENET_DEBUG_ENDPOINTS=1; see bench/)."""
     from googlenet.integrity import engine_fingerprints
@@ -349,6 +410,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         inbrowser=args.inbrowser,
         show_error=False,  # internal exception texts and paths never reach clients (gr.Error messages still do)
         max_file_size=f"{limits.max_upload_mb}mb",
+        run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
         i18n=I18N,
     )
 

@@ -238,11 +238,19 @@ class RssMonitor(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = rss_bytes(pid) or 0
+        self.samples: list[tuple[float, int]] = []  # (monotonic time, bytes)
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.wait(self.interval):
-            self.peak = max(self.peak, rss_bytes(self.pid) or 0)
+            rss = rss_bytes(self.pid) or 0
+            self.samples.append((time.monotonic(), rss))
+            self.peak = max(self.peak, rss)
+
+    def at(self, moment: float) -> Optional[int]:
+        """The last sample taken at or before ``moment``."""
+        earlier = [rss for t, rss in self.samples if t <= moment]
+        return earlier[-1] if earlier else None
 
     def stop(self) -> int:
         self._stop_event.set()
@@ -349,6 +357,9 @@ def run_load(url: str, pid: Optional[int], cache_dir: Optional[Path], images: li
     hung = sum(t.is_alive() for t in threads)
     peak = monitor.stop()
     rss_end = rss_bytes(pid)
+    # Growth while the load was already running (second half): warm-up (thread pools, allocator arenas) is over by
+    # then, so steady growth here would be a leak.
+    rss_mid = monitor.at(t_start + wall / 2)
     after = fingerprint(main_client)
     cache_end = folder_size(cache_dir)
 
@@ -379,6 +390,7 @@ def run_load(url: str, pid: Optional[int], cache_dir: Optional[Path], images: li
             "peak": round(peak / 2**20, 1),
             "end": round((rss_end or 0) / 2**20, 1),
             "growth": round(((rss_end or 0) - rss_start) / 2**20, 1),
+            "growth_second_half": None if rss_mid is None else round(((rss_end or 0) - rss_mid) / 2**20, 1),
         },
         "cache": None if cache_start is None else {
             "files_before": cache_start[0], "files_after": cache_end[0] if cache_end else None,
@@ -412,7 +424,7 @@ def print_report(report: dict) -> None:
     if report["rss_mb"]:
         r = report["rss_mb"]
         print(f"server RSS: {r['after_warmup']} MB after warm-up, peak {r['peak']} MB, end {r['end']} MB "
-              f"(growth {r['growth']:+} MB)")
+              f"(growth {r['growth']:+} MB, of which {r['growth_second_half']:+} MB in the second half)")
     if report["cache"]:
         c = report["cache"]
         print(f"Gradio cache: {c['files_before']} -> {c['files_after']} files, {c['mb_before']} -> {c['mb_after']} MB")

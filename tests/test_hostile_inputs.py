@@ -240,3 +240,21 @@ def test_crosstalk_detector_can_fail():
     assert close_enough(a, [(281, 0.50001), (282, 0.2)])
     assert not close_enough(a, [(282, 0.5), (281, 0.2)])
     assert not close_enough(a, [(281, 0.6), (282, 0.2)])
+
+
+def test_cache_writes_are_atomic_and_content_addressed(tmp_path):
+    """Same output image for two users at once: the cached file is never truncated under a reader."""
+    import app
+    from gradio import image_utils, processing_utils
+
+    assert processing_utils.save_pil_to_cache is app._save_pil_to_cache  # installed when app.py is imported
+    picture = photo((64, 48))
+    first = image_utils.save_image(picture, str(tmp_path))  # the route Gradio's Image.postprocess takes
+    complete = Path(first).read_bytes()
+    inode = os.stat(first).st_ino
+    assert processing_utils.save_pil_to_cache(picture, str(tmp_path)) == first
+    assert os.stat(first).st_ino == inode  # an existing complete copy is not rewritten
+    Path(first).write_bytes(complete[:10])  # a torn file (e.g. from a crash) is replaced whole
+    processing_utils.save_pil_to_cache(picture, str(tmp_path))
+    assert Path(first).read_bytes() == complete
+    assert not [p for p in Path(first).parent.iterdir() if p.name.startswith(".")]  # no staging leftovers
