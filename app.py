@@ -10,23 +10,29 @@ find it.
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import logging
+import mimetypes
 import os
+import tempfile
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import gradio as gr
+from gradio import processing_utils
+from gradio.data_classes import ImageData
 
-from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
-                                 render_head_charts)
 from googlenet import INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet import render_attributions as attr_render
-from googlenet.images import ImageInputError
-from googlenet.labels import CATEGORIES, category_index
+from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
+                                 render_head_charts)
+from googlenet.images import ImageInputError, ImageNotice
 from googlenet.inference import Engine
+from googlenet.labels import CATEGORIES, category_index
 from ui_strings import TRANSLATIONS, language_from_header, tr
 
 log = logging.getLogger("googlenet.app")
@@ -106,9 +112,19 @@ def request_language(request: Optional[gr.Request]) -> str:
 
 
 def user_error(exc: Exception, lang: str) -> gr.Error:
-    """Turn a problem the user can fix into a message on the page (and for API clients)."""
+    """Turn a problem the user can fix into a message on the page (and for API clients), in the user's language.
+
+    Image problems carry a ui_strings key and its values (googlenet.images.ImageInputError); others show as is.
+    """
     log.info("rejected input: %s", exc)
+    if isinstance(exc, ImageInputError):
+        return gr.Error(tr(exc.key, lang, **exc.params), print_exception=False)
     return gr.Error(str(exc), print_exception=False)
+
+
+def notices_text(notices: Sequence[ImageNotice], lang: str) -> str:
+    """Notices about an input that loaded fine (animated, tiny, elongated), one Markdown line each."""
+    return "".join(f"\n\nℹ️ {tr(n.key, lang, **n.params)}" for n in notices)
 
 
 def require_image(image: Optional[str], lang: str) -> str:
@@ -123,6 +139,170 @@ def weights_banner() -> str:
     if engine.weights.warning:
         return f"### {I18N('common.untrained_banner')}"
     return ""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Limits and safety (issue 6)
+# ---------------------------------------------------------------------------------------------------------------
+
+#: concurrency_id for expensive events (attributions, anything doing many forward/backward passes): all events in
+#: this group share ONE limit (Limits.heavy), so two different heavy tabs cannot together overload the machine.
+HEAVY = "heavy"
+
+#: Every 30 minutes, delete uploads and rendered results older than an hour (Gradio's cache), so that disk use stays
+#: flat however long the app runs. An hour is long enough for a user to explore one photo across every tab.
+DELETE_CACHE: tuple[int, int] = (1800, 3600)
+
+#: Set to 1 to add the /debug_model_fingerprint endpoint (used by bench/load_test.py). Off by default.
+DEBUG_ENDPOINTS_ENV = "GOOGLENET_DEBUG_ENDPOINTS"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much work the server accepts at once. Chosen per device; see README "Limits and safety".
+
+    - ``light``: concurrent runs *per endpoint* for cheap events (one forward pass, e.g. /classify). On CPU, PyTorch
+      already spreads one forward pass over every core, so more than 2 at a time only time-slices the same cores
+      and adds memory; 2 lets one request's decoding/preprocessing overlap another's forward pass. On a GPU the
+      kernels are short and the CPU-side work dominates, so 8 keep it busy.
+    - ``heavy``: concurrent runs *shared by all* events with ``concurrency_id=HEAVY`` (attributions). One on CPU
+      (each already saturates the cores and holds the activations of many passes); two on a GPU (memory).
+    - ``queue_size``: requests waiting beyond that get Gradio's "queue is full" at once instead of a long wait.
+    - ``max_upload_mb``: larger uploads are refused by the upload route itself with HTTP 413, before our code.
+    """
+
+    light: int
+    heavy: int
+    queue_size: int = 64
+    max_upload_mb: int = 20
+
+    @classmethod
+    def for_device(cls, device_type: str, *, queue_size: int = 64, max_upload_mb: int = 20) -> "Limits":
+        if device_type == "cuda":
+            return cls(light=8, heavy=2, queue_size=queue_size, max_upload_mb=max_upload_mb)
+        if device_type == "mps":
+            return cls(light=4, heavy=1, queue_size=queue_size, max_upload_mb=max_upload_mb)
+        return cls(light=2, heavy=1, queue_size=queue_size, max_upload_mb=max_upload_mb)
+
+
+def apply_limits(blocks: gr.Blocks, limits: Limits) -> gr.Blocks:
+    """Set the queue and per-event concurrency on an already built page (the device is known only at launch).
+
+    Events without an explicit ``concurrency_limit`` get ``limits.light`` each; events in the HEAVY group share
+    ``limits.heavy``. Gradio creates each event's queue lazily on its first request, so this must run before
+    ``launch()``.
+    """
+    for fn in blocks.fns.values():
+        if fn.concurrency_id == HEAVY:
+            fn.concurrency_limit = limits.heavy
+    return blocks.queue(default_concurrency_limit=limits.light, max_size=limits.queue_size)
+
+
+def default_host() -> str:
+    """127.0.0.1 (this machine only) unless the host requires all interfaces: Hugging Face Spaces sets SPACE_ID."""
+    if os.environ.get("GRADIO_SERVER_NAME"):
+        return os.environ["GRADIO_SERVER_NAME"]
+    return "0.0.0.0" if os.environ.get("SPACE_ID") else "127.0.0.1"
+
+
+class PhotoInput(gr.Image):
+    """``gr.Image`` (type="filepath") whose preprocess hands over the uploaded file's path WITHOUT decoding it.
+
+    Why: ``gr.Image.preprocess`` opens every upload with PIL (and converts it when the mode differs) before our
+    function runs, so a decompression bomb, a corrupt file or a non-image failed inside Gradio with a generic
+    error. Here the file goes untouched to ``googlenet.images.load_image`` (via the engine), which checks the
+    declared size from the header before decoding and answers with a clear message. Upload, webcam, clipboard,
+    examples and gradio_client's ``handle_file`` all arrive as a file in Gradio's cache (Gradio checks that the
+    path is one it created); a base64 ``data:`` URL is saved to the cache as bytes, still undecoded.
+    """
+
+    def get_block_name(self) -> str:  # the browser side is the stock Image component
+        return "image"
+
+    def get_block_class(self) -> str:
+        return "image"
+
+    def preprocess(self, payload: Optional[ImageData]) -> Optional[str]:
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            header, _, encoded = payload.url.partition(",")
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:  # no request here to pick a language: English
+                raise gr.Error(tr("errors.corrupt", "en", format="data URL"), print_exception=False) from exc
+            extension = mimetypes.guess_extension(header[5:].split(";")[0]) or ""
+            return processing_utils.save_bytes_to_cache(data, f"photo{extension or '.img'}", self.GRADIO_CACHE)
+        if payload.path is None:
+            raise gr.Error(tr("errors.file_gone", "en"), print_exception=False)
+        return str(payload.path)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that no reader ever sees a partial file.
+
+    Gradio's cache is content-addressed (the folder is the hash of the bytes), so an existing file of the right
+    size already holds exactly these bytes and is left alone (only touched, so delete_cache ages it from now).
+    """
+    try:
+        if path.stat().st_size == len(data):
+            os.utime(path)
+            return
+    except FileNotFoundError:
+        pass
+    fd, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(staging, path)  # atomic: readers see the old complete file or the new complete file
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
+
+
+def _save_pil_to_cache(img: Any, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's ``save_pil_to_cache`` (same path), written atomically."""
+    data = processing_utils.encode_pil_to_bytes(img, format)
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    path = (folder / f"{name}.{format}").resolve()
+    _write_atomically(path, data)
+    return str(path)
+
+
+def _save_bytes_to_cache(data: bytes, file_name: str, cache_dir: str) -> str:
+    """Gradio's ``save_bytes_to_cache`` (same path), written atomically."""
+    folder = Path(cache_dir) / processing_utils.hash_bytes(data)
+    folder.mkdir(exist_ok=True, parents=True)
+    if not Path(file_name).suffix:
+        file_name += processing_utils.detect_audio_format(data)
+    path = (folder / Path(file_name).name).resolve()
+    _write_atomically(path, data)
+    return str(path)
+
+
+def install_atomic_cache_writes() -> None:
+    """Make Gradio's cache writes for image outputs atomic (found by bench/load_test.py).
+
+    Gradio 6.31 names a rendered output image by the hash of its bytes and REWRITES the file in place on every
+    request (``Path.write_bytes``: truncate, then write). When two users get the same picture at the same time (a
+    class clicking the same example photo), one user's browser can be downloading the file while the other
+    request truncates it: the download fails ("Too little data for declared Content-Length") and the image is
+    missing. Gradio already writes copied files atomically (``save_file_to_cache``); this does the same for
+    PIL images and bytes. Same signature, same paths; every tab's image outputs go through it.
+    """
+    processing_utils.save_pil_to_cache = _save_pil_to_cache
+    processing_utils.save_bytes_to_cache = _save_bytes_to_cache
+
+
+install_atomic_cache_writes()
+
+
+def debug_model_fingerprint() -> dict:
+    """Hashes and mode/hook counts of the shared models (only with GOOGLENET_DEBUG_ENDPOINTS=1; see bench/)."""
+    from googlenet.integrity import engine_fingerprints
+
+    return engine_fingerprints(get_engine())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -141,6 +321,7 @@ def classify(image: Optional[str], request: gr.Request = None) -> tuple[dict[str
     info = tr("classify.info", lang, weights=result.weights.description, device=result.device, ms=result.elapsed_ms)
     if result.weights.warning:
         info = f"**⚠️ {result.weights.warning}** · {info}"
+    info += notices_text(result.notices, lang)
     return result.as_label_dict(), result.crop, info, result.to_json()
 
 
@@ -564,7 +745,8 @@ def build_attributions_tab(page: Page) -> None:
     modules = [(attr_lib.module_display_name(m), m) for m in INCEPTION_MODULES]
     displays = [(I18N("attributions.display.signed"), "signed"), (I18N("attributions.display.absolute"), "absolute")]
     targets = [(I18N("attributions.target_top1"), ATTR_TOP1)] + [f"{i}: {n}" for i, n in enumerate(CATEGORIES)]
-    queue_opts = dict(concurrency_limit=ATTR_CONCURRENCY, concurrency_id="attributions")
+    # One shared limit for all heavy events (set per device by apply_limits; never more than the replica pool).
+    queue_opts = dict(concurrency_limit=ATTR_CONCURRENCY, concurrency_id=HEAVY)
     with gr.Tab(I18N("attributions.tab"), id="attributions") as tab:
         gr.Markdown(I18N("attributions.intro"))
         with gr.Row():
@@ -663,11 +845,11 @@ def build_attributions_tab(page: Page) -> None:
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="GoogLeNet Explorer") as blocks:
+    with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE) as blocks:
         gr.Markdown(f"# {I18N('common.title')}\n{I18N('common.subtitle')}")
         banner = gr.Markdown(elem_id="weights-banner")
         with gr.Row():
-            image = gr.Image(
+            image = PhotoInput(
                 label=I18N("common.image"),
                 type="filepath",
                 sources=["upload", "webcam", "clipboard"],
@@ -681,6 +863,8 @@ def build_demo() -> gr.Blocks:
             build_attributions_tab(page)
             build_aux_tab(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")
+        if _env_flag(DEBUG_ENDPOINTS_ENV):  # off by default: only the load test turns it on
+            gr.api(debug_model_fingerprint, api_name="debug_model_fingerprint")
     return blocks
 
 
@@ -692,13 +876,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
     parser = argparse.ArgumentParser(description="GoogLeNet Explorer web app")
     add_weights_options(parser)
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        help="address to bind (default 127.0.0.1; use 0.0.0.0 only where the host requires it)")
+    parser.add_argument("--host", default=default_host(),
+                        help="address to bind (default 127.0.0.1; 0.0.0.0 on Hugging Face Spaces, which requires it)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
     parser.add_argument("--inbrowser", action="store_true", help="open a browser tab")
     parser.add_argument("--aux-weights", metavar="FILE",
                         help="aux heads made by `python -m googlenet distill-aux` (default: $GOOGLENET_AUX_WEIGHTS)")
+    parser.add_argument("--max-upload-mb", type=int, default=int(os.environ.get("GOOGLENET_MAX_UPLOAD_MB", "20")),
+                        help="largest accepted upload in MB (larger ones get HTTP 413; default 20)")
+    parser.add_argument("--queue-size", type=int, default=int(os.environ.get("GOOGLENET_QUEUE_SIZE", "64")),
+                        help="requests that may wait in the queue before new ones are turned away (default 64)")
     return parser.parse_args(argv)
 
 
@@ -718,12 +906,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     engine = get_engine()  # load now: fail fast, and the first request is not slow
     get_aux_heads()  # aux heads (and --aux-weights) are loaded before serving, never while requests run
     log.info("weights: %s; device: %s", engine.weights.description, engine.device_name)
-    demo.queue(default_concurrency_limit=4, max_size=64).launch(
+    limits = Limits.for_device(engine.device.type, queue_size=args.queue_size, max_upload_mb=args.max_upload_mb)
+    log.info("limits: %s; binding %s", limits, args.host)
+    apply_limits(demo, limits).launch(
         server_name=args.host,
         server_port=args.port,
-        share=args.share,
+        share=args.share,  # a public gradio.live link only when asked for
         inbrowser=args.inbrowser,
-        show_error=False,
+        show_error=False,  # internal exception texts and paths never reach clients (gr.Error messages still do)
+        max_file_size=f"{limits.max_upload_mb}mb",
+        run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
         i18n=I18N,
     )
 

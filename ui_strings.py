@@ -542,7 +542,77 @@ AUX: dict[str, dict[str, str]] = {
 }
 
 # --- input errors and limits (issue 6) --------------------------------------------------------------------------
-ERRORS: dict[str, dict[str, str]] = {"en": {}, "ko": {}}
+# The English texts equal googlenet.images.MESSAGES_EN (what the CLI and logs print); a test keeps them in step.
+ERRORS: dict[str, dict[str, str]] = {
+    "en": {
+        "errors.too_many_pixels": (
+            "This image is {width}x{height} pixels ({megapixels} megapixels); the limit is {limit} megapixels. "
+            "Please upload a smaller version."
+        ),
+        "errors.too_many_pixels_count": (
+            "This image declares {megapixels} megapixels; the limit is {limit} megapixels. "
+            "Please upload a smaller version."
+        ),
+        "errors.empty_file": "The file is empty (0 bytes). Please upload a photo.",
+        "errors.file_gone": "The uploaded file is no longer on the server. Please upload the photo again.",
+        "errors.svg": "SVG drawings are not supported. Please export it as PNG or JPEG and upload that.",
+        "errors.heic": (
+            "HEIC/HEIF photos (the iPhone default) are not supported. Please convert it to JPEG or PNG "
+            "(on an iPhone: Settings > Camera > Formats > Most Compatible)."
+        ),
+        "errors.avif": "AVIF images are not supported. Please convert it to JPEG or PNG.",
+        "errors.pdf": "This is a PDF document, not a photo. Please upload an image file.",
+        "errors.unsupported_format": (
+            "This file is not an image format we support ({found}). Supported formats: {formats}."
+        ),
+        "errors.not_an_image": "This file is not an image we can read. Supported formats: {formats}.",
+        "errors.corrupt": (
+            "This {format} file is damaged or incomplete and cannot be decoded. Please upload the photo again "
+            "or try another file."
+        ),
+        "errors.notice_animated": "This is an animated image: only its first frame was used.",
+        "errors.notice_tiny": (
+            "This image is only {width}x{height} pixels, smaller than the network's minimum of {min_w}x{min_h}: "
+            "it was enlarged, so there is almost nothing for the network to see."
+        ),
+        "errors.notice_elongated": (
+            "This image is very elongated ({width}x{height}): the network sees only a square from its middle."
+        ),
+    },
+    "ko": {
+        "errors.too_many_pixels": (
+            "이 이미지는 {width}x{height} 픽셀({megapixels}메가픽셀)로, 허용 한도인 {limit}메가픽셀을 넘습니다. "
+            "더 작은 크기로 올려 주세요."
+        ),
+        "errors.too_many_pixels_count": (
+            "이 이미지는 크기가 {megapixels}메가픽셀로 적혀 있어 허용 한도인 {limit}메가픽셀을 넘습니다. "
+            "더 작은 크기로 올려 주세요."
+        ),
+        "errors.empty_file": "빈 파일입니다(0바이트). 사진을 올려 주세요.",
+        "errors.file_gone": "올린 파일이 서버에 더 이상 없습니다. 사진을 다시 올려 주세요.",
+        "errors.svg": "SVG 그림은 지원하지 않습니다. PNG나 JPEG로 내보낸 뒤 올려 주세요.",
+        "errors.heic": (
+            "HEIC/HEIF 사진(아이폰 기본 형식)은 지원하지 않습니다. JPEG나 PNG로 변환해 주세요"
+            "(아이폰: 설정 > 카메라 > 포맷 > 높은 호환성)."
+        ),
+        "errors.avif": "AVIF 이미지는 지원하지 않습니다. JPEG나 PNG로 변환해 주세요.",
+        "errors.pdf": "이 파일은 사진이 아니라 PDF 문서입니다. 이미지 파일을 올려 주세요.",
+        "errors.unsupported_format": "지원하지 않는 이미지 형식입니다({found}). 지원 형식: {formats}.",
+        "errors.not_an_image": "이 파일은 읽을 수 있는 이미지가 아닙니다. 지원 형식: {formats}.",
+        "errors.corrupt": (
+            "이 {format} 파일은 손상되었거나 일부가 잘려 있어 읽을 수 없습니다. 사진을 다시 올리거나 "
+            "다른 파일을 사용해 주세요."
+        ),
+        "errors.notice_animated": "움직이는 이미지입니다. 첫 번째 프레임만 사용했습니다.",
+        "errors.notice_tiny": (
+            "이 이미지는 {width}x{height} 픽셀로, 네트워크의 최소 입력 크기인 {min_w}x{min_h}보다 작습니다. "
+            "확대해서 사용했으므로 네트워크가 알아볼 정보가 거의 없습니다."
+        ),
+        "errors.notice_elongated": (
+            "이 이미지는 매우 길쭉합니다({width}x{height}). 네트워크는 가운데의 정사각형 부분만 봅니다."
+        ),
+    },
+}
 
 # --- report export, about, classroom notes (issue 8) ------------------------------------------------------------
 CLASSROOM: dict[str, dict[str, str]] = {"en": {}, "ko": {}}

@@ -23,7 +23,7 @@ from PIL import Image
 from torch import Tensor
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .images import ImageSource, open_image
+from .images import ImageNotice, ImageSource, load_image, open_image
 from .labels import CATEGORIES
 from .model import ConvBlock, GoogLeNet
 from .transforms import PREPROCESS, Preprocess, preprocess
@@ -92,6 +92,7 @@ class Classification:
     device: str
     weights: WeightsInfo
     probabilities: np.ndarray = field(repr=False)  # all 1000 softmax probabilities
+    notices: tuple[ImageNotice, ...] = ()  # things to tell the user about the input (animated, tiny, ...)
 
     def as_label_dict(self) -> dict[str, float]:
         return {score.name: score.probability for score in self.top}
@@ -103,6 +104,7 @@ class Classification:
             "elapsed_ms": round(self.elapsed_ms, 2),
             "weights": self.weights.description,
             "warning": self.weights.warning,
+            "notices": [notice.key for notice in self.notices],
         }
 
 
@@ -163,7 +165,8 @@ class Engine:
 
     def classify(self, source: ImageSource, k: int = 5) -> Classification:
         start = time.perf_counter()
-        crop, x = self.prepare(source)
+        loaded = load_image(source)  # the safe decode (size limits, orientation, RGB), with its notices
+        crop, x = self.prepare(loaded.image)
         probabilities = self.logits(x).softmax(dim=1)[0]  # 1000
         elapsed = (time.perf_counter() - start) * 1000.0
         return Classification(
@@ -173,6 +176,7 @@ class Engine:
             device=self.device_name,
             weights=self.weights,
             probabilities=probabilities.numpy(),
+            notices=loaded.notices,
         )
 
     def classify_many(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:

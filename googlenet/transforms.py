@@ -14,7 +14,7 @@ from PIL import Image
 from torch import Tensor
 from torchvision.models import GoogLeNet_Weights
 
-__all__ = ["PREPROCESS", "Preprocess", "center_crop", "to_tensor", "preprocess", "denormalize"]
+__all__ = ["PREPROCESS", "Preprocess", "MAX_ASPECT", "limit_aspect", "center_crop", "to_tensor", "preprocess", "denormalize"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,31 @@ class Preprocess:
 PREPROCESS = Preprocess.from_weights()
 
 
+#: Long side / short side beyond which :func:`center_crop` first cuts the long side down (see there).
+MAX_ASPECT: float = 4.0
+
+
+def limit_aspect(image: Image.Image, max_aspect: float = MAX_ASPECT) -> Image.Image:
+    """Cut the long side of a very elongated image to ``max_aspect`` x the short side, keeping the centre.
+
+    Why: resizing a 4000x8 strip so that its short side is 256 would make it 128000x256 (98 MB) only to keep its
+    central 224x224. The final crop spans 224/256 of the short side, so a centred 4:1 window contains it with a wide
+    margin (far wider than the resampling filter's reach): the network sees the same pixels, up to the rounding of
+    the resampling grid, at a bounded cost.
+    """
+    width, height = image.size
+    short, long = min(width, height), max(width, height)
+    limit = max(1, int(round(max_aspect * short)))
+    if long <= limit:
+        return image
+    offset = (long - limit) // 2
+    box = (offset, 0, offset + limit, height) if width > height else (0, offset, width, offset + limit)
+    return image.crop(box)
+
+
 def center_crop(image: Image.Image, spec: Preprocess = PREPROCESS) -> Image.Image:
     """Resize the short side to 256 and cut the central 224x224: exactly the pixels the network sees."""
+    image = limit_aspect(image)  # bounded memory for extreme aspect ratios (e.g. 4000x8)
     image = TF.resize(image, [spec.resize_size], interpolation=spec.interpolation, antialias=spec.antialias)
     return TF.center_crop(image, [spec.crop_size])
 

@@ -1,0 +1,471 @@
+"""Bounded load test: N concurrent gradio_client users hammer every API endpoint with different images.
+
+    python bench/load_test.py --weights PATH            # launches the app on 127.0.0.1, 16 clients, 30 s
+    python bench/load_test.py --quick --weights PATH    # 3 s, 4 clients: correctness only (used by the tests)
+    python bench/load_test.py --url http://127.0.0.1:7860/ --pid 12345   # an app you started (loopback only)
+
+What it checks (exit status 1 if any fails):
+- errors: every request succeeds (target: none);
+- cross-talk: every response matches the result the same endpoint gave for the same image when asked alone,
+  for endpoints with a ``signature`` in RECIPES (/classify: top-5 indices and probabilities);
+- shared state: the engine's models are bit-identical before and after, still in eval mode, with no hooks
+  (the app's /debug_model_fingerprint endpoint, which exists only when GOOGLENET_DEBUG_ENDPOINTS=1: the script
+  sets it for the app it launches).
+What it reports: requests served, errors, p50/p95 latency per endpoint, server RSS (after warm-up, peak, end,
+growth) and the growth of Gradio's file cache.
+
+Safety: it only ever talks to a loopback address, runs for a fixed time and stops by itself; an app it launched
+is stopped on exit.
+
+Endpoints are discovered with ``client.view_api()``: image inputs get the test images, other inputs their default
+(or Gradio's example value). To give an endpoint specific arguments or a cross-talk signature, add a
+:class:`Recipe` to RECIPES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import math
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import psutil
+from gradio_client import Client, handle_file
+from PIL import Image, ImageOps
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+DEBUG_ENDPOINT = "/debug_model_fingerprint"
+IMAGE_COMPONENTS = {"Image", "ImageEditor", "File", "AnnotatedImage"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Per-endpoint recipes
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def classify_signature(result: Any) -> list[tuple[int, float]]:
+    """/classify -> its top-5 as (class index, probability): what must not leak between users."""
+    raw = result[3]
+    return [(int(t["index"]), float(t["probability"])) for t in raw["top"]]
+
+
+def close_enough(a: Any, b: Any, tolerance: float = 1e-4) -> bool:
+    """Equal structure, numbers within ``tolerance`` (the same input must give the same answer)."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(close_enough(x, y, tolerance) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        return math.isclose(float(a), float(b), abs_tol=tolerance)
+    return a == b
+
+
+def file_signature(result: Any, index: int) -> str:
+    """Helper for recipes: the sha256 of the decoded pixels of output ``index`` (an image file)."""
+    value = result[index] if isinstance(result, (list, tuple)) else result
+    path = value.get("path") if isinstance(value, dict) else value
+    with Image.open(path) as image:
+        return hashlib.sha256(image.convert("RGB").tobytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to call one endpoint. ``args(image_path, api_info)`` -> positional arguments (None: generic);
+    ``signature(result)`` -> what must equal the sequential answer for the same image (None: not checked)."""
+
+    args: Optional[Callable[[str, dict], list]] = None
+    signature: Optional[Callable[[Any], Any]] = None
+
+
+RECIPES: dict[str, Recipe] = {
+    "/classify": Recipe(args=lambda image, info: [handle_file(image)], signature=classify_signature),
+    # Add recipes for other endpoints here, e.g.
+    # "/attribute": Recipe(args=lambda image, info: [handle_file(image), "Integrated Gradients"]),
+}
+
+
+def generic_args(image: str, info: dict) -> list:
+    """Arguments from the endpoint's description: our image for image inputs, else the default or Gradio's example."""
+    args = []
+    for parameter in info.get("parameters", []):
+        if parameter.get("component") in IMAGE_COMPONENTS:
+            args.append(handle_file(image))
+        elif parameter.get("parameter_has_default"):
+            args.append(parameter.get("parameter_default"))
+        else:
+            args.append(parameter.get("example_input"))
+    return args
+
+
+def takes_image(info: dict) -> bool:
+    return any(p.get("component") in IMAGE_COMPONENTS for p in info.get("parameters", []))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Test images
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def make_images(folder: Path, count: int = 8) -> list[str]:
+    """``count`` different images in several formats and sizes, from the example photos (crops, flips, formats)."""
+    photos = sorted(p for p in ASSETS.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+    if not photos:
+        raise SystemExit(f"no example photos in {ASSETS}")
+    variants: list[tuple[str, Callable[[Image.Image], Image.Image], dict]] = [
+        ("jpg", lambda im: im, {"quality": 90}),
+        ("png", lambda im: ImageOps.mirror(im), {}),
+        ("webp", lambda im: im.crop((0, 0, im.width * 3 // 4, im.height * 3 // 4)), {}),
+        ("png", lambda im: ImageOps.flip(im).convert("RGBA"), {}),
+    ]
+    paths = []
+    for i in range(count):
+        photo = photos[i % len(photos)]
+        extension, change, options = variants[(i // len(photos)) % len(variants)]
+        with Image.open(photo) as source:
+            image = change(source.convert("RGB").resize((400 + 37 * i, 300 + 23 * i)))
+        path = folder / f"load-{i:02d}-{photo.stem}.{extension}"
+        image.save(path, **options)
+        paths.append(str(path))
+    return paths
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_loopback(url: str) -> None:
+    host = urllib.parse.urlparse(url).hostname or ""
+    if host not in LOOPBACK and host.strip("[]") not in LOOPBACK:
+        raise SystemExit(f"refusing to load-test {url}: only loopback addresses (127.0.0.1, localhost, ::1)")
+
+
+@dataclass
+class Server:
+    url: str
+    pid: Optional[int]
+    cache_dir: Optional[Path]
+    process: Optional[subprocess.Popen] = None
+    log_path: Optional[Path] = None
+
+
+@contextlib.contextmanager
+def launched_app(work: Path, weights: Optional[str], device: Optional[str], timeout: float = 240.0
+                 ) -> Iterator[Server]:
+    """``python app.py`` on 127.0.0.1 with the debug endpoint on and a private Gradio cache; stopped afterwards."""
+    port = free_port()
+    cache = work / "gradio-cache"
+    cache.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "SPACE"))}
+    env.update(GOOGLENET_DEBUG_ENDPOINTS="1", GRADIO_TEMP_DIR=str(cache), GRADIO_ANALYTICS_ENABLED="False",
+               PYTHONUNBUFFERED="1")
+    args = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
+    if weights:
+        args += ["--weights", weights]
+    if device:
+        args += ["--device", device]
+    log_path = work / "app.log"
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"the app exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(url + "gradio_api/info", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the app did not answer within {timeout:.0f} s")
+            time.sleep(0.5)
+        yield Server(url=url, pid=process.pid, cache_dir=cache, process=process, log_path=log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def rss_bytes(pid: Optional[int]) -> Optional[int]:
+    """Resident memory of the server process and its children."""
+    if pid is None:
+        return None
+    try:
+        process = psutil.Process(pid)
+        return process.memory_info().rss + sum(c.memory_info().rss for c in process.children(recursive=True))
+    except psutil.Error:
+        return None
+
+
+def folder_size(folder: Optional[Path]) -> Optional[tuple[int, int]]:
+    if folder is None or not folder.exists():
+        return None
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+class RssMonitor(threading.Thread):
+    """Samples the server's RSS every ``interval`` seconds until stopped; keeps the peak."""
+
+    def __init__(self, pid: Optional[int], interval: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak = rss_bytes(pid) or 0
+        self.samples: list[tuple[float, int]] = []  # (monotonic time, bytes)
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            rss = rss_bytes(self.pid) or 0
+            self.samples.append((time.monotonic(), rss))
+            self.peak = max(self.peak, rss)
+
+    def at(self, moment: float) -> Optional[int]:
+        """The last sample taken at or before ``moment``."""
+        earlier = [rss for t, rss in self.samples if t <= moment]
+        return earlier[-1] if earlier else None
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join()
+        return self.peak
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The load
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EndpointStats:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    crosstalk: int = 0
+    checked: bool = False
+    error_samples: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, math.ceil(q / 100.0 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def call(client: Client, endpoint: str, image: str, info: dict) -> Any:
+    recipe = RECIPES.get(endpoint, Recipe())
+    args = (recipe.args or generic_args)(image, info)
+    return client.predict(*args, api_name=endpoint)
+
+
+def fingerprint(client: Client) -> Optional[dict]:
+    try:
+        return client.predict(api_name=DEBUG_ENDPOINT)
+    except Exception as exc:  # noqa: BLE001 - reported as "not checked", never silently passed
+        print(f"model fingerprint unavailable: {exc}", file=sys.stderr)
+        return None
+
+
+def run_load(url: str, pid: Optional[int], cache_dir: Optional[Path], images: list[str], clients: int,
+             duration: float, seed: int = 0) -> dict:
+    main_client = Client(url, verbose=False)
+    api = main_client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    endpoints = {name: info for name, info in api.items() if not name.startswith("/debug_")}
+    # Endpoints without an image input (e.g. a settings toggle) are exercised too, with their defaults.
+    work = [(name, image) for name in sorted(endpoints) for image in (images if takes_image(endpoints[name])
+                                                                         else images[:1])]
+    # Sequential answers first: the reference for the cross-talk check (and a warm-up).
+    baseline: dict[tuple[str, str], Any] = {}
+    for name, image in work:
+        recipe = RECIPES.get(name, Recipe())
+        result = call(main_client, name, image, endpoints[name])
+        if recipe.signature is not None:
+            baseline[(name, image)] = recipe.signature(result)
+    before = fingerprint(main_client)
+    rss_start = rss_bytes(pid)
+    cache_start = folder_size(cache_dir)
+
+    stats: dict[str, EndpointStats] = defaultdict(EndpointStats)
+    lock = threading.Lock()
+    monitor = RssMonitor(pid)
+    monitor.start()
+    started = threading.Barrier(clients + 1)  # clients connect first; the clock starts when all are ready
+    deadline = math.inf
+
+    def user(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        client = Client(url, verbose=False)
+        started.wait()
+        while time.monotonic() < deadline:
+            name, image = work[rng.randrange(len(work))]
+            recipe = RECIPES.get(name, Recipe())
+            t0 = time.perf_counter()
+            try:
+                result = call(client, name, image, endpoints[name])
+                elapsed = time.perf_counter() - t0
+                mismatch = (recipe.signature is not None
+                            and not close_enough(recipe.signature(result), baseline[(name, image)]))
+                with lock:
+                    s = stats[name]
+                    s.latencies.append(elapsed)
+                    s.checked = recipe.signature is not None
+                    s.crosstalk += int(mismatch)
+            except Exception as exc:  # noqa: BLE001 - every failure is counted and a sample is reported
+                with lock:
+                    s = stats[name]
+                    s.errors += 1
+                    if len(s.error_samples) < 3:
+                        s.error_samples.append(f"{exc.__class__.__name__}: {exc}"[:300])
+
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    t_start = time.monotonic()
+    deadline = t_start + duration  # read by the clients only after the barrier below releases them
+    started.wait()
+    for t in threads:
+        t.join(timeout=duration + 300)  # a request in flight at the deadline may finish; never wait forever
+    wall = time.monotonic() - t_start
+    hung = sum(t.is_alive() for t in threads)
+    peak = monitor.stop()
+    rss_end = rss_bytes(pid)
+    # Growth while the load was already running (second half): warm-up (thread pools, allocator arenas) is over by
+    # then, so steady growth here would be a leak.
+    rss_mid = monitor.at(t_start + wall / 2)
+    after = fingerprint(main_client)
+    cache_end = folder_size(cache_dir)
+
+    served = sum(len(s.latencies) for s in stats.values())
+    report = {
+        "url": url,
+        "clients": clients,
+        "duration_s": round(wall, 1),
+        "images": len(images),
+        "endpoints": {
+            name: {
+                "requests": len(s.latencies),
+                "errors": s.errors,
+                "p50_ms": round(percentile(s.latencies, 50) * 1000, 1),
+                "p95_ms": round(percentile(s.latencies, 95) * 1000, 1),
+                "crosstalk": s.crosstalk if s.checked else None,
+                "error_samples": s.error_samples,
+            }
+            for name, s in sorted(stats.items())
+        },
+        "requests": served,
+        "errors": sum(s.errors for s in stats.values()),
+        "crosstalk": sum(s.crosstalk for s in stats.values()),
+        "throughput_rps": round(served / wall, 2) if wall > 0 else None,
+        "hung_clients": hung,
+        "rss_mb": None if rss_start is None else {
+            "after_warmup": round(rss_start / 2**20, 1),
+            "peak": round(peak / 2**20, 1),
+            "end": round((rss_end or 0) / 2**20, 1),
+            "growth": round(((rss_end or 0) - rss_start) / 2**20, 1),
+            "growth_second_half": None if rss_mid is None else round(((rss_end or 0) - rss_mid) / 2**20, 1),
+        },
+        "cache": None if cache_start is None else {
+            "files_before": cache_start[0], "files_after": cache_end[0] if cache_end else None,
+            "mb_before": round(cache_start[1] / 2**20, 2),
+            "mb_after": round(cache_end[1] / 2**20, 2) if cache_end else None,
+        },
+        "model_state": (
+            "not checked (no /debug_model_fingerprint: start the app with GOOGLENET_DEBUG_ENDPOINTS=1)"
+            if before is None or after is None
+            else ("identical" if before == after and all(
+                v["training_modules"] == 0 and v["hooks"] == 0 for v in after.values()) else "CHANGED")
+        ),
+        "fingerprint_before": before,
+        "fingerprint_after": after,
+    }
+    report["ok"] = (report["errors"] == 0 and report["crosstalk"] == 0 and hung == 0 and served > 0
+                    and report["model_state"] == "identical")
+    return report
+
+
+def print_report(report: dict) -> None:
+    print(f"\nLoad test: {report['clients']} clients for {report['duration_s']} s against {report['url']} "
+          f"({report['images']} images)\n")
+    print("| endpoint | requests | errors | cross-talk | p50 ms | p95 ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, e in report["endpoints"].items():
+        crosstalk = "not checked" if e["crosstalk"] is None else e["crosstalk"]
+        print(f"| `{name}` | {e['requests']} | {e['errors']} | {crosstalk} | {e['p50_ms']} | {e['p95_ms']} |")
+    print(f"\nserved {report['requests']} requests ({report['throughput_rps']}/s), errors {report['errors']}, "
+          f"cross-talk {report['crosstalk']}, hung clients {report['hung_clients']}")
+    if report["rss_mb"]:
+        r = report["rss_mb"]
+        print(f"server RSS: {r['after_warmup']} MB after warm-up, peak {r['peak']} MB, end {r['end']} MB "
+              f"(growth {r['growth']:+} MB, of which {r['growth_second_half']:+} MB in the second half)")
+    if report["cache"]:
+        c = report["cache"]
+        print(f"Gradio cache: {c['files_before']} -> {c['files_after']} files, {c['mb_before']} -> {c['mb_after']} MB")
+    print(f"shared model state: {report['model_state']}")
+    for name, e in report["endpoints"].items():
+        for sample in e["error_samples"]:
+            print(f"  error in {name}: {sample}")
+    print("\nRESULT:", "PASS" if report["ok"] else "FAIL")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="an app already running on a loopback address (default: launch one)")
+    parser.add_argument("--pid", type=int, help="with --url: the server's process id, for its memory")
+    parser.add_argument("--weights", help="weights file for the launched app (default: the app's own resolution)")
+    parser.add_argument("--device", help="device for the launched app (cpu, cuda, ...)")
+    parser.add_argument("--clients", type=int, default=None, help="concurrent clients (default 16; quick: 4)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds of load (default 30; quick: 3)")
+    parser.add_argument("--images", type=int, default=8, help="number of different test images (default 8)")
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for correctness only")
+    parser.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    args = parser.parse_args(argv)
+    clients = args.clients or (4 if args.quick else 16)
+    duration = args.duration or (3.0 if args.quick else 30.0)
+    if clients < 1 or not 0 < duration <= 3600:
+        parser.error("--clients must be >= 1 and --duration between 0 and 3600 s")
+
+    with tempfile.TemporaryDirectory(prefix="googlenet-load-") as tmp:
+        work = Path(tmp)
+        images = make_images(work, args.images)
+        if args.url:
+            require_loopback(args.url)
+            report = run_load(args.url, args.pid, None, images, clients, duration)
+        else:
+            with launched_app(work, args.weights, args.device) as server:
+                report = run_load(server.url, server.pid, server.cache_dir, images, clients, duration)
+    print_report(report)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0 if report["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
