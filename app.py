@@ -18,21 +18,27 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 import gradio as gr
+import pandas as pd
 from gradio import processing_utils
 from gradio.data_classes import ImageData
 
-from googlenet import INCEPTION_MODULES
+from googlenet import BRANCHES, INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet import render_attributions as attr_render
+from googlenet.activations import Capture, Measure, capture, overview_shares
 from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
                                  render_head_charts)
 from googlenet.images import ImageInputError, ImageNotice
 from googlenet.inference import Engine
 from googlenet.labels import CATEGORIES, category_index
+from googlenet.branch_facts import module_facts
+from googlenet.model import branch_display_name, module_display_name
+from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
 from ui_strings import TRANSLATIONS, language_from_header, tr
 
 log = logging.getLogger("googlenet.app")
@@ -325,6 +331,13 @@ def classify(image: Optional[str], request: gr.Request = None) -> tuple[dict[str
     return result.as_label_dict(), result.crop, info, result.to_json()
 
 
+def _classify_auto(image: Optional[str], request: gr.Request = None):
+    """The page's photo changed: classify it, or clear the results when the photo was removed."""
+    if not image:
+        return None, None, "", None
+    return classify(image, request)
+
+
 @dataclass
 class Page:
     """Components that several tabs share."""
@@ -344,8 +357,11 @@ def build_classify_tab(page: Page) -> None:
         with gr.Accordion(I18N("classify.raw"), open=False):
             raw = gr.JSON(elem_id="classify-json")
     outputs = [top5, crop, info, raw]
-    page.image.upload(classify, inputs=page.image, outputs=outputs, api_name="classify")
-    page.image.input(classify, inputs=page.image, outputs=outputs, api_visibility="private")
+    # The page classifies on every change of the photo (upload, webcam, paste, example click: one event each);
+    # API clients call /classify, which a hidden trigger carries so that it rejects a missing image clearly.
+    api_trigger = gr.Button(visible=False)
+    api_trigger.click(classify, inputs=page.image, outputs=outputs, api_name="classify")
+    page.image.change(_classify_auto, inputs=page.image, outputs=outputs, api_visibility="private")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -485,6 +501,164 @@ def build_aux_tab(page: Page) -> None:
         control.change(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
     seed.submit(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
     repeats.release(_aux_heads_auto, inputs=inputs, outputs=outputs, api_visibility="private")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inception branches tab (issue 3)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BranchSession:
+    """Per-user state: one photo's capture of all 36 branch outputs, and the crop they came from."""
+
+    capture: Capture
+    crop: Any  # PIL image, 224 x 224
+
+
+def _branch_text(lang: str) -> BranchText:
+    prefix = "branches.fig."
+    return BranchText.from_mapping({f.name: tr(prefix + f.name, lang) for f in dataclass_fields(BranchText)})
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _branch_facts_markdown(session: BranchSession, module: str, lang: str) -> str:
+    engine = get_engine()
+    shape = next(s.shape for s in session.capture.layer_shapes if s.name == f"{module}.branch1")
+    facts = module_facts(engine.reference, module, (shape[1], shape[2]))
+    rows = [tr("branches.facts_header", lang)]
+    for b in facts.branches:
+        rows.append(tr("branches.facts_row", lang, branch=branch_display_name(b.branch), layers=" → ".join(b.layers),
+                       channels=b.out_channels, rf=b.receptive_field, params=_n(b.parameters),
+                       macs=_n(b.mult_adds)))
+    b2, b3 = facts.branches[1], facts.branches[2]
+    macs_saved = (b2.mult_adds_without_reduction - b2.mult_adds) + (b3.mult_adds_without_reduction - b3.mult_adds)
+    parts = " + ".join(str(b.out_channels) for b in facts.branches)
+    return "\n\n".join([
+        tr("branches.facts_summary", lang, module=module_display_name(module), in_channels=facts.in_channels,
+           h=facts.spatial[0], w=facts.spatial[1], out_channels=facts.out_channels, parts=parts,
+           params=_n(facts.parameters), macs=_n(facts.mult_adds)),
+        "\n".join(rows),
+        tr("branches.facts_reduction", lang, in_channels=facts.in_channels, with3=_n(b2.parameters),
+           without3=_n(b2.parameters_without_reduction), saved3=_n(b2.parameters_saved), with5=_n(b3.parameters),
+           without5=_n(b3.parameters_without_reduction), saved5=_n(b3.parameters_saved), macs_saved=_n(macs_saved)),
+        tr("branches.facts_kernel", lang, k=facts.branch3_kernel, paper=_n(b3.parameters_with_paper_kernel),
+           actual=_n(b3.parameters)),
+        tr("branches.facts_rf", lang),
+    ])
+
+
+def _branch_views(session: BranchSession, module: str, measure: str, n_channels: float, scale: str, lang: str):
+    """Everything the tab shows, drawn from a stored capture (no forward pass here)."""
+    if module not in INCEPTION_MODULES:
+        raise gr.Error(f"unknown module {module!r}; choose one of {', '.join(INCEPTION_MODULES)}",
+                       print_exception=False)
+    try:
+        measure = Measure(measure)
+    except ValueError:
+        raise gr.Error(f"unknown measure {measure!r}; choose one of {', '.join(m.value for m in Measure)}",
+                       print_exception=False) from None
+    if scale not in ("shared", "per_branch"):
+        raise gr.Error("scale must be 'shared' or 'per_branch'", print_exception=False)
+    n = max(1, min(16, int(n_channels or 8)))
+    text = _branch_text(lang)
+    shared = scale == "shared"
+    cap = session.capture
+    shares = overview_shares(cap, measure)
+    overview = render_overview(shares, tr(f"branches.measure.{measure.value}", lang), text)
+    heatmaps = render_heatmaps(cap, module, session.crop, shared, text)
+    channels = render_channels(cap, module, n, shared, text)
+    shapes = pd.DataFrame(
+        [[s.name, " x ".join(str(d) for d in s.shape)] for s in cap.layer_shapes],
+        columns=[tr("branches.shapes_header_layer", lang), tr("branches.shapes_header_shape", lang)],
+    )
+    raw = {
+        "measure": measure.value,
+        "modules": list(INCEPTION_MODULES),
+        "branches": list(BRANCHES),
+        "shares": [[round(float(v), 6) for v in row] for row in shares],
+        "module": module,
+        "top_channels": {
+            r[0].branch: [{"index": c.index, "global_index": c.global_index, "mean_activation": c.mean_activation}
+                          for c in r]
+            for r in top_channels(cap, module, n)
+        },
+        "input_size": list(cap.input_size),
+    }
+    return overview, heatmaps, channels, _branch_facts_markdown(session, module, lang), shapes, raw
+
+
+def _capture_branches(image: Optional[str], lang: str) -> BranchSession:
+    engine = get_engine()
+    try:
+        crop, x = engine.prepare(require_image(image, lang))
+    except ImageInputError as exc:
+        raise user_error(exc, lang) from exc
+    return BranchSession(capture(engine.fast, x), crop)
+
+
+def branches(image: Optional[str], module: str = "inception4a", measure: str = "activation_sum",
+             n_channels: float = 8, scale: str = "shared", request: gr.Request = None):
+    """One forward pass of the photo, then every view of the branch explorer (and the capture, kept per user)."""
+    lang = request_language(request)
+    session = _capture_branches(image, lang)
+    return (*_branch_views(session, module, measure, n_channels, scale, lang), session)
+
+
+def _branches_auto(image: Optional[str], module: str, measure: str, n_channels: float, scale: str,
+                   request: gr.Request = None):
+    """A new photo on the page: capture and draw; a cleared photo clears the views."""
+    if not image:
+        return None, None, None, "", None, None, None
+    return branches(image, module, measure, n_channels, scale, request)
+
+
+def branches_rerender(session: Optional[BranchSession], module: str, measure: str, n_channels: float, scale: str,
+                      request: gr.Request = None):
+    """Another module, measure, channel count or scale: re-draw from the stored capture, no forward pass."""
+    if session is None:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    return _branch_views(session, module, measure, n_channels, scale, request_language(request))
+
+
+def build_branches_tab(page: Page) -> None:
+    modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
+    measures = [(I18N(f"branches.measure.{m.value}"), m.value) for m in Measure]
+    scales = [(I18N("branches.scale.shared"), "shared"), (I18N("branches.scale.per_branch"), "per_branch")]
+    with gr.Tab(I18N("branches.tab"), id="branches"):
+        gr.Markdown(I18N("branches.intro"))
+        state = gr.State(time_to_live=3600)  # the capture: ~2.5 MB of float16 per user, dropped after an hour
+        with gr.Row():
+            module = gr.Dropdown(modules, value="inception4a", label=I18N("branches.module"), elem_id="br-module")
+            measure = gr.Radio(measures, value="activation_sum", label=I18N("branches.measure"),
+                               elem_id="br-measure")
+            n_channels = gr.Slider(1, 16, value=8, step=1, label=I18N("branches.channels"), elem_id="br-n")
+            scale = gr.Radio(scales, value="shared", label=I18N("branches.scale"), elem_id="br-scale")
+        run = gr.Button(I18N("branches.run"), variant="primary", elem_id="br-run")
+        overview = gr.Image(label=I18N("branches.overview"), type="pil", interactive=False, elem_id="br-overview")
+        gr.Markdown(I18N("branches.measure_note"))
+        heatmaps = gr.Image(label=I18N("branches.heatmaps"), type="pil", interactive=False, elem_id="br-heatmaps")
+        channels = gr.Image(label=I18N("branches.channels_grid"), type="pil", interactive=False,
+                            elem_id="br-channels")
+        with gr.Accordion(I18N("branches.facts"), open=True):
+            facts = gr.Markdown(elem_id="br-facts")
+        with gr.Accordion(I18N("branches.shapes"), open=False):
+            shapes = gr.Dataframe(headers=[I18N("branches.shapes_header_layer"),
+                                           I18N("branches.shapes_header_shape")], interactive=False,
+                                  elem_id="br-shapes")
+        with gr.Accordion(I18N("branches.raw"), open=False):
+            raw = gr.JSON(elem_id="br-json")
+    controls = [module, measure, n_channels, scale]
+    views = [overview, heatmaps, channels, facts, shapes, raw]
+    run.click(branches, inputs=[page.image, *controls], outputs=[*views, state], api_name="branches")
+    page.image.change(_branches_auto, inputs=[page.image, *controls], outputs=[*views, state],
+                      api_visibility="private")
+    for control in (module, measure, scale):
+        control.change(branches_rerender, inputs=[state, *controls], outputs=views, api_visibility="private")
+    n_channels.release(branches_rerender, inputs=[state, *controls], outputs=views, api_visibility="private")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -860,6 +1034,7 @@ def build_demo() -> gr.Blocks:
         gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"))
         with gr.Tabs():
             build_classify_tab(page)
+            build_branches_tab(page)
             build_attributions_tab(page)
             build_aux_tab(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")

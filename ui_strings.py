@@ -72,7 +72,146 @@ CLASSIFY: dict[str, dict[str, str]] = {
 }
 
 # --- inception branches tab (issue 3) ---------------------------------------------------------------------------
-BRANCHES: dict[str, dict[str, str]] = {"en": {}, "ko": {}}
+BRANCHES: dict[str, dict[str, str]] = {
+    "en": {
+        "branches.tab": "Inception branches",
+        "branches.fig.overview_title": "Share of each branch in each Inception module's output",
+        "branches.fig.overview_axis": "share of the module's output",
+        "branches.fig.measure": "measure: {measure}",
+        "branches.fig.module": "module",
+        "branches.fig.heatmap_title": "{module}: mean activation of each branch over its channels",
+        "branches.fig.channels_title": "{module}: the {n} most active channels of each branch",
+        "branches.fig.channel_label": "#{index} (out #{global_index})",
+        "branches.fig.shared_scale": "one colour scale for all four branches",
+        "branches.fig.per_branch_scale": "each branch has its own colour scale",
+        "branches.fig.activation": "activation (after ReLU)",
+        "branches.intro": (
+            "An **Inception module** runs four branches side by side on the same input and stacks their outputs "
+            "along the channel axis: a 1x1 convolution; a 1x1 *reduction* then a 3x3 convolution; a 1x1 reduction "
+            "then the paper's \"5x5\" convolution (a **3x3** kernel in torchvision's checkpoint, a known quirk kept "
+            "so the official weights load); and a 3x3 max-pool then a 1x1 *projection*. Each branch sees the image "
+            "at a different scale, and the next layer decides how to mix them. The views below come from one "
+            "forward pass of your photo; changing the options re-draws them without running the network again."
+        ),
+        "branches.module": "Module",
+        "branches.measure": "Measure for the overview",
+        "branches.measure.activation_sum": "share of total activation (sum)",
+        "branches.measure.mean_activation": "mean activation per channel",
+        "branches.measure.l2_energy": "L2 energy (sum of squares)",
+        "branches.channels": "Channels per branch",
+        "branches.scale": "Colour scale",
+        "branches.scale.shared": "one scale for all four branches",
+        "branches.scale.per_branch": "a scale per branch",
+        "branches.overview": "Overview: each branch's share of each module's output",
+        "branches.heatmaps": "Where each branch responded (mean over its channels, on the 224x224 crop)",
+        "branches.channels_grid": "The most active channels of each branch",
+        "branches.facts": "Facts about this module",
+        "branches.shapes": "Output shape of every layer for this image",
+        "branches.raw": "Numbers behind the overview (JSON)",
+        "branches.run": "Show branches",
+        "branches.measure_note": (
+            "Branch outputs come after a ReLU, so every value is zero or positive. *Share of total activation* "
+            "favours branches with more channels (as the next layer receives them); *mean activation per channel* "
+            "removes that effect; *L2 energy* is dominated by the strongest responses."
+        ),
+        "branches.shapes_header_layer": "layer",
+        "branches.shapes_header_shape": "output shape (C x H x W)",
+        "branches.facts_header": (
+            "| branch | layers | output channels | receptive field | parameters | multiply-adds |\n"
+            "|---|---|---|---|---|---|"
+        ),
+        "branches.facts_row": "| {branch} | {layers} | {channels} | {rf}x{rf} px | {params} | {macs} |",
+        "branches.facts_summary": (
+            "**{module}** takes {in_channels} channels of {h}x{w} and outputs {out_channels} channels "
+            "({parts}) of the same size: {params} parameters, {macs} multiply-adds for this image."
+        ),
+        "branches.facts_reduction": (
+            "**Why the 1x1 reductions:** without them, the 3x3 branch would convolve all {in_channels} input "
+            "channels directly: {without3} parameters instead of {with3} ({saved3} saved), and the \"5x5\" branch "
+            "{without5} instead of {with5} ({saved5} saved). Together they cut this module's multiply-adds by "
+            "{macs_saved} for this image."
+        ),
+        "branches.facts_kernel": (
+            "**About \"5x5\":** the paper uses a 5x5 kernel in branch 3; torchvision's checkpoint has a {k}x{k} "
+            "kernel there (pytorch/vision#906), and this app uses the checkpoint as it is. With a real 5x5 kernel "
+            "that branch would have {paper} parameters instead of {actual}."
+        ),
+        "branches.facts_rf": (
+            "The receptive field is how many pixels of the 224x224 input one output unit can see (kernels and "
+            "strides of every layer up to here; padding ignored). Parameters count the convolution weights and the "
+            "BatchNorm scale and shift; multiply-adds count the convolutions (BatchNorm folds into them)."
+        ),
+    },
+    "ko": {
+        "branches.tab": "인셉션 가지",
+        "branches.fig.overview_title": "각 인셉션 모듈 출력에서 가지별 비율",
+        "branches.fig.overview_axis": "모듈 출력 중 비율",
+        "branches.fig.measure": "측정값: {measure}",
+        "branches.fig.module": "모듈",
+        "branches.fig.heatmap_title": "{module}: 가지별 채널 평균 활성값",
+        "branches.fig.channels_title": "{module}: 가지별로 가장 활성화된 채널 {n}개",
+        "branches.fig.channel_label": "#{index} (출력 #{global_index})",
+        "branches.fig.shared_scale": "네 가지에 같은 색 척도",
+        "branches.fig.per_branch_scale": "가지마다 다른 색 척도",
+        "branches.fig.activation": "활성값(ReLU 이후)",
+        "branches.intro": (
+            "**인셉션 모듈**은 같은 입력에 네 가지(branch)를 나란히 적용하고 그 출력을 채널 방향으로 이어 붙입니다: "
+            "1x1 합성곱; 1x1 *축소* 후 3x3 합성곱; 1x1 축소 후 논문의 \"5x5\" 합성곱(torchvision 체크포인트에서는 "
+            "**3x3** 커널이며, 공식 가중치를 그대로 불러오기 위해 유지한 알려진 특이점입니다); 그리고 3x3 최대 "
+            "풀링 후 1x1 *투영*. 각 가지는 서로 다른 크기로 이미지를 보고, 다음 층이 이들을 어떻게 섞을지 "
+            "정합니다. 아래 그림은 사진 한 장의 순전파 한 번에서 나온 것이며, 옵션을 바꾸면 네트워크를 다시 "
+            "실행하지 않고 다시 그립니다."
+        ),
+        "branches.module": "모듈",
+        "branches.measure": "개요에 쓸 측정값",
+        "branches.measure.activation_sum": "전체 활성값 중 비율(합)",
+        "branches.measure.mean_activation": "채널당 평균 활성값",
+        "branches.measure.l2_energy": "L2 에너지(제곱합)",
+        "branches.channels": "가지마다 보여 줄 채널 수",
+        "branches.scale": "색 척도",
+        "branches.scale.shared": "네 가지에 같은 척도",
+        "branches.scale.per_branch": "가지마다 따로",
+        "branches.overview": "개요: 각 모듈 출력에서 가지별 비율",
+        "branches.heatmaps": "각 가지가 반응한 곳(채널 평균, 224x224 잘린 이미지 위)",
+        "branches.channels_grid": "가지별로 가장 강하게 활성화된 채널",
+        "branches.facts": "이 모듈에 대한 사실",
+        "branches.shapes": "이 이미지에서 모든 층의 출력 크기",
+        "branches.raw": "개요의 수치(JSON)",
+        "branches.run": "가지 보기",
+        "branches.measure_note": (
+            "가지 출력은 ReLU 다음이므로 모든 값이 0 이상입니다. *전체 활성값 중 비율*은 채널이 많은 가지에 "
+            "유리합니다(다음 층이 받는 그대로). *채널당 평균 활성값*은 그 효과를 없애고, *L2 에너지*는 가장 강한 "
+            "반응이 좌우합니다."
+        ),
+        "branches.shapes_header_layer": "층",
+        "branches.shapes_header_shape": "출력 크기(C x H x W)",
+        "branches.facts_header": (
+            "| 가지 | 층 | 출력 채널 | 수용 영역 | 매개변수 | 곱셈-덧셈 |\n"
+            "|---|---|---|---|---|---|"
+        ),
+        "branches.facts_row": "| {branch} | {layers} | {channels} | {rf}x{rf} px | {params} | {macs} |",
+        "branches.facts_summary": (
+            "**{module}** 모듈은 {h}x{w} 크기의 {in_channels}개 채널을 받아 같은 크기의 {out_channels}개 채널"
+            "({parts})을 내보냅니다: 매개변수 {params}개, 이 이미지에서 곱셈-덧셈 {macs}회."
+        ),
+        "branches.facts_reduction": (
+            "**1x1 축소가 있는 이유:** 축소가 없다면 3x3 가지는 입력 채널 {in_channels}개 전부에 바로 합성곱을 "
+            "해야 하므로 매개변수가 {with3}개가 아니라 {without3}개가 됩니다({saved3}개 절약). \"5x5\" 가지는 "
+            "{with5}개 대신 {without5}개입니다({saved5}개 절약). 둘을 합치면 이 이미지에서 이 모듈의 곱셈-덧셈이 "
+            "{macs_saved}회 줄어듭니다."
+        ),
+        "branches.facts_kernel": (
+            "**\"5x5\"에 대해:** 논문은 세 번째 가지에 5x5 커널을 씁니다. torchvision 체크포인트에는 그 자리에 "
+            "{k}x{k} 커널이 있으며(pytorch/vision#906), 이 앱은 체크포인트를 그대로 씁니다. 진짜 5x5 커널이라면 "
+            "그 가지의 매개변수는 {actual}개가 아니라 {paper}개입니다."
+        ),
+        "branches.facts_rf": (
+            "수용 영역은 출력 한 칸이 224x224 입력에서 볼 수 있는 픽셀 범위입니다(여기까지 모든 층의 커널과 "
+            "보폭으로 계산, 패딩은 무시). 매개변수는 합성곱 가중치와 BatchNorm의 배율·이동을 셉니다. "
+            "곱셈-덧셈은 합성곱만 셉니다(BatchNorm은 합성곱에 합쳐집니다)."
+        ),
+    },
+}
 
 # --- attributions tab (issue 4) ---------------------------------------------------------------------------------
 ATTRIBUTIONS: dict[str, dict[str, str]] = {

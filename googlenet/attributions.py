@@ -59,7 +59,7 @@ from captum.attr import (
 )
 from torch import Tensor
 
-from .model import BRANCHES, INCEPTION_MODULES
+from .model import BRANCHES, INCEPTION_MODULES, branch_display_name, module_display_name
 from .transforms import PREPROCESS, Preprocess
 
 __all__ = [
@@ -147,19 +147,6 @@ _PRESET_BRANCH_IG_STEPS: dict[str, int] = {"fast": 8, "balanced": 16, "thorough"
 _MIN_STEPS = 4
 _MAX_STEPS = 256
 _MAX_OCCLUSION_STRIDE = 112
-
-
-def module_display_name(module: str) -> str:
-    """``inception4c`` -> ``4c``."""
-    return module.removeprefix("inception")
-
-
-_BRANCH_DISPLAY = {"branch1": "1x1", "branch2": "3x3", "branch3": "'5x5' (3x3)", "branch4": "pool"}
-
-
-def branch_display_name(branch: str) -> str:
-    """``branch3`` -> ``'5x5' (3x3)``: torchvision's checkpoint uses a 3x3 kernel in the branch the paper calls 5x5."""
-    return _BRANCH_DISPLAY[branch]
 
 
 class AttributionError(ValueError):

@@ -34,6 +34,8 @@ __all__ = [
     "INCEPTION_MODULES",
     "BRANCHES",
     "AUX_HEADS",
+    "module_display_name",
+    "branch_display_name",
 ]
 
 # torchvision's module names, used as keys everywhere in this project (display names are derived from them).
@@ -50,6 +52,20 @@ INCEPTION_MODULES: tuple[str, ...] = (
 )
 BRANCHES: tuple[str, ...] = ("branch1", "branch2", "branch3", "branch4")
 AUX_HEADS: tuple[str, ...] = ("aux1", "aux2")
+
+# Display names are derived from the keys above. branch3 is the paper's 5x5 branch, but torchvision's checkpoint
+# uses a 3x3 kernel there (see Inception.BRANCH3_KERNEL_SIZE), and the name says so.
+_BRANCH_DISPLAY = {"branch1": "1x1", "branch2": "3x3", "branch3": "'5x5' (3x3)", "branch4": "pool"}
+
+
+def module_display_name(module: str) -> str:
+    """``inception4c`` -> ``4c``."""
+    return module.removeprefix("inception")
+
+
+def branch_display_name(branch: str) -> str:
+    """``branch3`` -> ``'5x5' (3x3)``: torchvision's checkpoint uses a 3x3 kernel in the branch the paper calls 5x5."""
+    return _BRANCH_DISPLAY[branch]
 
 
 class GoogLeNetOutputs(NamedTuple):
@@ -181,6 +197,15 @@ class GoogLeNet(nn.Module):
         dropout: dropout before the main classifier (0.2 in torchvision).
         dropout_aux: dropout inside each auxiliary head (0.7, as in the paper).
     """
+
+    # The main path's layers in the order the forward pass runs them (the aux heads branch off after inception4a
+    # and inception4d). Used by tools that walk the network layer by layer, e.g. the branch capture.
+    TRUNK: tuple[str, ...] = (
+        "conv1", "maxpool1", "conv2", "conv3", "maxpool2",
+        "inception3a", "inception3b", "maxpool3",
+        "inception4a", "inception4b", "inception4c", "inception4d", "inception4e", "maxpool4",
+        "inception5a", "inception5b",
+    )
 
     def __init__(
         self,

@@ -13,21 +13,21 @@ Colour conventions, stated on every figure:
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, fields
 from typing import Mapping, Optional, Sequence
 
 import numpy as np
 import torch
 from captum.attr import LayerAttribution
-from matplotlib import colormaps, font_manager, rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib import colormaps, rc_context
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .attributions import Faithfulness, branch_display_name, module_display_name
+from .attributions import Faithfulness
+from .figures import RC, to_image
+from .model import branch_display_name, module_display_name
 
 __all__ = [
     "FigureText",
@@ -45,12 +45,7 @@ CLIP_PERCENTILE = 99.5
 SIGNED_CMAP = "RdBu_r"  # red positive, blue negative, white zero
 ABSOLUTE_CMAP = "inferno"
 
-# Korean labels need a CJK font; use one when the system has it (matplotlib falls back per glyph).
-_FAMILIES = ["DejaVu Sans"] + [
-    name for name in ("Noto Sans CJK KR", "NanumGothic", "Noto Sans KR")
-    if any(f.name == name for f in font_manager.fontManager.ttflist)
-][:1]
-_RC = {"font.family": _FAMILIES, "font.size": 9, "axes.titlesize": 9, "axes.unicode_minus": False}
+_RC = RC
 
 
 @dataclass(frozen=True)
@@ -100,15 +95,7 @@ def map_scale(attribution_map: np.ndarray, absolute: bool = False, percentile: f
     return scale if scale > 0 else 1.0
 
 
-def _to_image(fig: Figure, dpi: int = 110) -> Image.Image:
-    FigureCanvasAgg(fig)  # attach the Agg canvas explicitly: no GUI backend, no pyplot
-    buffer = io.BytesIO()
-    try:
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    finally:
-        fig.clear()  # release the artists now; the Figure is not registered anywhere else
-    buffer.seek(0)
-    return Image.open(buffer).convert("RGB")
+_to_image = to_image
 
 
 def _norm(absolute: bool, scale: float) -> Normalize:
