@@ -54,8 +54,8 @@ def app_module(weights_file, monkeypatch, tmp_path):
 
 
 def test_changing_module_and_options_does_not_run_the_model(app_module, monkeypatch):
-    calls = {"forward": 0, "branches": 0, "stem": 0}
-    originals = (GoogLeNet.forward, GoogLeNet.stem, Inception.forward_branches)
+    calls = {"forward": 0, "branches": 0, "classifier": 0}
+    originals = (GoogLeNet.forward, GoogLeNet.classifier, Inception.forward_branches)
 
     def counting(key, fn):
         def wrapper(*args, **kwargs):
@@ -64,15 +64,15 @@ def test_changing_module_and_options_does_not_run_the_model(app_module, monkeypa
         return wrapper
 
     monkeypatch.setattr(GoogLeNet, "forward", counting("forward", originals[0]))
-    monkeypatch.setattr(GoogLeNet, "stem", counting("stem", originals[1]))
+    monkeypatch.setattr(GoogLeNet, "classifier", counting("classifier", originals[1]))
     monkeypatch.setattr(Inception, "forward_branches", counting("branches", originals[2]))
 
     *views, session = app_module.branches(str(EXAMPLE_PHOTOS[1]), "inception3a", "activation_sum", 4, "shared")
-    assert calls["stem"] == 1 and calls["branches"] == 9  # exactly one pass through the network
-    calls.update(forward=0, branches=0, stem=0)
+    assert calls["classifier"] == 1 and calls["branches"] == 9  # exactly one pass through the network
+    calls.update(forward=0, branches=0, classifier=0)
 
     for module in INCEPTION_MODULES:
         for measure in ("activation_sum", "mean_activation", "l2_energy"):
             out = app_module.branches_rerender(session, module, measure, 3, "per_branch")
             assert out[5]["module"] == module and out[5]["measure"] == measure
-    assert calls == {"forward": 0, "branches": 0, "stem": 0}
+    assert calls == {"forward": 0, "branches": 0, "classifier": 0}
