@@ -157,6 +157,7 @@ class Page:
     """Components that several tabs share."""
 
     image: gr.Image
+    examples: Optional[gr.Examples] = None  # tabs that react to a new photo chain on examples.load_input_event
 
 
 def build_classify_tab(page: Page) -> None:
@@ -174,6 +175,8 @@ def build_classify_tab(page: Page) -> None:
     outputs = [top5, crop, info, raw]
     page.image.upload(classify, inputs=page.image, outputs=outputs, api_name="classify")
     page.image.input(classify, inputs=page.image, outputs=outputs, api_visibility="private")
+    if page.examples is not None:  # clicking an example fills the photo without an upload/input event
+        page.examples.load_input_event.then(classify, inputs=page.image, outputs=outputs, api_visibility="private")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -309,13 +312,15 @@ def _toast_title_css() -> str:
     return "\n".join(rules)
 
 
-# Readable on a projector (1280x720) and a phone (390x844): larger body text, tighter margins on small screens.
+# Readable on a projector (1280x720) and a phone (390x844): larger body text, and side margins that shrink on small
+# screens. Gradio copies top-level rules as they are but scopes rules inside @media to its ".contain" element, so
+# the page margin (on an outer element) uses clamp() instead of a media query.
 CSS = """
 .gradio-container { font-size: 16px; }
+.main.fillable { padding-left: clamp(8px, 2.5vw, 32px) !important; padding-right: clamp(8px, 2.5vw, 32px) !important; }
 #top5 .output-class { font-size: 1.6rem; }
 @media (max-width: 600px) {
-  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
-  .gradio-container h1 { font-size: 1.5rem; }
+  h1 { font-size: 1.6rem !important; }
 }
 """ + _toast_title_css()
 
@@ -340,11 +345,11 @@ def build_demo() -> gr.Blocks:
                 height=300,
                 elem_id="photo",
             )
-        page = Page(image=image)
-        # Examples only fill in the photo (the upload/input events then classify it live). No caching: nothing
-        # runs at start-up (no GPU needed on ZeroGPU), and cached results would freeze server-written text in the
-        # first visitor's language.
-        gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"), cache_examples=False)
+        # Examples only fill in the photo; clicking one fires no upload/input event, so tabs chain their work on
+        # page.examples.load_input_event. No caching: nothing runs at start-up (no GPU needed on ZeroGPU), and
+        # cached results would freeze server-written text in the first visitor's language.
+        examples = gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"), cache_examples=False)
+        page = Page(image=image, examples=examples)
         with gr.Tabs():
             build_classify_tab(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")

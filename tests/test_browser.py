@@ -239,8 +239,9 @@ def test_full_flow(open_page, lang: str, viewport: str) -> None:
     s.shot("full", full_page=True)
 
 
-def test_errors_and_about_box_are_translated(open_page) -> None:
-    """Korean: the no-photo error (server-written, chosen from Accept-Language) and its heading; the About box."""
+def test_errors_about_box_and_examples(open_page) -> None:
+    """Korean: the no-photo error (server-written, chosen from Accept-Language) and its heading; the About box;
+    an example photo is classified when clicked."""
     s = open_page("ko", "desktop")
     page = s.page
     page.locator("#report-button").click()
@@ -260,3 +261,8 @@ def test_errors_and_about_box_are_translated(open_page) -> None:
     assert "22" in about and "1x1" in about
     assert_no_untranslated_keys(s)
     s.shot("about")
+
+    # Clicking an example photo (not an upload) classifies it too.
+    page.locator("img[src*='coffee']").first.click()
+    wait_for_top5(s)
+    assert tr("classify.info", "ko", weights="", device="", ms=0).split("**")[1] in page.inner_text("#classify-info")
