@@ -44,7 +44,6 @@ PHOTO = ASSETS / "chelsea.png"
 TIMEOUT_MS = 120_000  # generous: CI machines are slow and the CPU is shared
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
-Shot = Callable[[str], None]
 
 
 def on_ci() -> bool:
