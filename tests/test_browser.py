@@ -45,7 +45,6 @@ TIMEOUT_MS = 120_000  # generous: CI machines are slow and the CPU is shared
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
-
 def on_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
