@@ -20,13 +20,15 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 run: $(VENV)/.runtime-installed
 	$(PY) app.py --port $(PORT) $(ARGS)
 
-# Headless Chromium for the browser tests: Debian's package (Playwright cannot download browsers here).
+# Headless Chromium for the browser tests (Debian's package: Playwright cannot download browsers here), and Noto CJK
+# fonts so Korean renders in the browser and in exported reports. Installs only what is missing, only as root.
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium and fonts-noto-cjk (apt-get)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	  else \
-	    echo "Chromium is missing: install Debian's chromium (and fonts-noto-cjk) to run the browser tests"; \
+	    echo "Chromium or fonts-noto-cjk is missing: install Debian's chromium and fonts-noto-cjk to run the browser tests"; \
 	  fi; \
 	fi
 

@@ -15,12 +15,17 @@ import binascii
 import logging
 import mimetypes
 import os
+import shutil
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Any, Optional, Sequence
+
+# First: on Hugging Face ZeroGPU, `spaces` must be imported before torch (the googlenet package imports torch).
+from zerogpu import ZEROGPU, gpu  # isort: skip
 
 import gradio as gr
 import pandas as pd
@@ -33,13 +38,15 @@ from googlenet import render_attributions as attr_render
 from googlenet.activations import Capture, Measure, capture, overview_shares
 from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
                                  render_head_charts)
-from googlenet.images import ImageInputError, ImageNotice
-from googlenet.inference import Engine
-from googlenet.labels import CATEGORIES, category_index
 from googlenet.branch_facts import module_facts
+from googlenet.images import ImageInputError, ImageNotice
+from googlenet.inference import Classification, Engine
+from googlenet.labels import CATEGORIES, category_index
 from googlenet.model import branch_display_name, module_display_name
 from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
-from ui_strings import TRANSLATIONS, language_from_header, tr
+from googlenet.report import REPORT_FORMATS, ReportPieces, ReportText, render_report
+from googlenet.weights import WeightsInfo, WeightsKind
+from ui_strings import LANGUAGES, TRANSLATIONS, language_from_header, tr
 
 log = logging.getLogger("googlenet.app")
 
@@ -123,9 +130,10 @@ def user_error(exc: Exception, lang: str) -> gr.Error:
     Image problems carry a ui_strings key and its values (googlenet.images.ImageInputError); others show as is.
     """
     log.info("rejected input: %s", exc)
+    title = tr("classroom.toast_error", lang)
     if isinstance(exc, ImageInputError):
-        return gr.Error(tr(exc.key, lang, **exc.params), print_exception=False)
-    return gr.Error(str(exc), print_exception=False)
+        return gr.Error(tr(exc.key, lang, **exc.params), title=title, print_exception=False)
+    return gr.Error(str(exc), title=title, print_exception=False)
 
 
 def notices_text(notices: Sequence[ImageNotice], lang: str) -> str:
@@ -135,7 +143,7 @@ def notices_text(notices: Sequence[ImageNotice], lang: str) -> str:
 
 def require_image(image: Optional[str], lang: str) -> str:
     if not image:
-        raise gr.Error(tr("common.no_image", lang), print_exception=False)
+        raise gr.Error(tr("common.no_image", lang), title=tr("classroom.toast_error", lang), print_exception=False)
     return image
 
 
@@ -319,14 +327,15 @@ def debug_model_fingerprint() -> dict:
 def classify(image: Optional[str], request: gr.Request = None) -> tuple[dict[str, float], Any, str, dict]:
     """Top-5 classes, the 224x224 crop, a one-line summary and the raw result for one photo."""
     lang = request_language(request)
-    engine = get_engine()
+    path = require_image(image, lang)
     try:
-        result = engine.classify(require_image(image, lang))
+        result = classify_on_device(path)
     except ImageInputError as exc:
         raise user_error(exc, lang) from exc
-    info = tr("classify.info", lang, weights=result.weights.description, device=result.device, ms=result.elapsed_ms)
+    info = tr("classify.info", lang, weights=weights_text(result.weights, lang), device=result.device,
+              ms=result.elapsed_ms)
     if result.weights.warning:
-        info = f"**⚠️ {result.weights.warning}** · {info}"
+        info = f"**⚠️ {tr('classroom.weights_untrained', lang)}** · {info}"
     info += notices_text(result.notices, lang)
     return result.as_label_dict(), result.crop, info, result.to_json()
 
@@ -343,6 +352,7 @@ class Page:
     """Components that several tabs share."""
 
     image: gr.Image
+    examples: Optional[gr.Examples] = None
 
 
 def build_classify_tab(page: Page) -> None:
@@ -356,10 +366,11 @@ def build_classify_tab(page: Page) -> None:
         gr.Markdown(I18N("classify.explain"))
         with gr.Accordion(I18N("classify.raw"), open=False):
             raw = gr.JSON(elem_id="classify-json")
+        build_report_controls(page)
+        # The page classifies on every change of the photo (upload, webcam, paste, example click: one event
+        # each); API clients call /classify, carried by this hidden trigger so it rejects a missing image clearly.
+        api_trigger = gr.Button(visible=False)
     outputs = [top5, crop, info, raw]
-    # The page classifies on every change of the photo (upload, webcam, paste, example click: one event each);
-    # API clients call /classify, which a hidden trigger carries so that it rejects a missing image clearly.
-    api_trigger = gr.Button(visible=False)
     api_trigger.click(classify, inputs=page.image, outputs=outputs, api_name="classify")
     page.image.change(_classify_auto, inputs=page.image, outputs=outputs, api_visibility="private")
 
@@ -1014,13 +1025,162 @@ def build_attributions_tab(page: Page) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Classroom: ZeroGPU entry point, weights status in words, about box, report export, CSS (issue 8)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@gpu
+def classify_on_device(path: str) -> Classification:
+    """The forward pass. On ZeroGPU this runs in a forked GPU worker: it returns CPU data only (PIL, numpy)."""
+    return get_engine().classify(path)
+
+
+def weights_text(info: WeightsInfo, lang: str) -> str:
+    """The weights status in the reader's language."""
+    if info.kind is WeightsKind.OFFICIAL:
+        return tr("classroom.weights_official", lang)
+    if info.kind is WeightsKind.CUSTOM:
+        name = info.path.name if info.path is not None else "?"
+        return tr("classroom.weights_custom", lang, name=name, sha=(info.sha256 or "?")[:8])
+    return tr("classroom.weights_untrained", lang)
+
+
+def report_text(lang: str) -> ReportText:
+    return ReportText(
+        title=tr("classroom.r_title", lang),
+        photo=tr("classroom.r_photo", lang),
+        created=tr("classroom.r_created", lang),
+        prediction=tr("classroom.r_prediction", lang),
+        crop=tr("classroom.r_crop", lang),
+        branches=tr("classroom.r_branches", lang),
+        attribution=tr("classroom.r_attribution", lang),
+        weights=tr("classroom.r_weights", lang),
+        missing_branches=tr("classroom.r_missing_branches", lang),
+        missing_attribution=tr("classroom.r_missing_attribution", lang),
+        attribution_note=tr("classroom.r_attribution_note", lang),
+        footer=tr("classroom.r_footer", lang),
+    )
+
+
+REPORTS_DIR = Path(tempfile.gettempdir()) / "googlenet-explorer-reports"
+REPORT_MAX_AGE_S = 3600.0
+
+
+def _new_report_path(stem: str, fmt: str) -> Path:
+    """A fresh folder per report (so the download keeps a readable name); reports older than an hour go."""
+    REPORTS_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in REPORTS_DIR.iterdir():
+        try:
+            if now - old.stat().st_mtime > REPORT_MAX_AGE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another request removed it first
+            pass
+    folder = Path(tempfile.mkdtemp(dir=REPORTS_DIR))
+    safe_stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:60] or "photo"
+    return folder / f"googlenet-report-{safe_stem}.{fmt}"
+
+
+def export_report(
+    image: Optional[str],
+    fmt: Optional[str] = "png",
+    branch_overview: Any = None,
+    attribution: Any = None,
+    attribution_caption: Optional[str] = None,
+    request: gr.Request = None,
+) -> str:
+    """A one-page PNG/PDF report of the photo's analysis; returns the file's path.
+
+    The prediction is recomputed here (one fast forward pass) so the endpoint also works on its own through the
+    API. ``branch_overview`` / ``attribution`` take images already shown by other tabs (wire their gr.Image
+    outputs as extra inputs); when absent the report says they were not computed.
+    """
+    lang = request_language(request)
+    path = require_image(image, lang)
+    fmt = (fmt or "png").strip().lower()
+    if fmt not in REPORT_FORMATS:
+        raise gr.Error(tr("classroom.report_bad_format", lang, fmt=fmt), title=tr("classroom.toast_error", lang),
+                       print_exception=False)
+    try:
+        result = classify_on_device(path)
+    except ImageInputError as exc:
+        raise user_error(exc, lang) from exc
+    pieces = ReportPieces(
+        top=result.top,
+        crop=result.crop,
+        weights=weights_text(result.weights, lang),
+        weights_warning=tr("classroom.weights_untrained", lang) if result.weights.warning else None,
+        device=result.device,
+        photo_name=Path(path).name,
+        branch_overview=branch_overview,
+        attribution=attribution,
+        attribution_caption=attribution_caption,
+    )
+    out = _new_report_path(Path(path).stem, fmt)
+    out.write_bytes(render_report(pieces, report_text(lang), fmt=fmt))
+    log.info("report written: %s", out)
+    return str(out)
+
+
+def build_classroom_intro() -> None:
+    """What GoogLeNet is and how to read the page, folded under the title (a teacher opens it to present)."""
+    with gr.Accordion(I18N("classroom.about"), open=False, elem_id="about"):
+        gr.Markdown(I18N("classroom.about_text"))
+        gr.Markdown(I18N("classroom.howto"))
+
+
+def build_report_controls(page: Page) -> None:
+    """Export report: format choice, button, file. Endpoint /report."""
+    with gr.Row(equal_height=True, elem_id="report-row"):
+        with gr.Column(scale=2, min_width=240):
+            gr.Markdown(I18N("classroom.report_explain"))
+            fmt = gr.Radio(choices=[("PNG", "png"), ("PDF", "pdf")], value="png",
+                           label=I18N("classroom.report_format"), elem_id="report-format")
+            button = gr.Button(I18N("classroom.report"), variant="secondary", elem_id="report-button")
+        report_file = gr.File(label=I18N("classroom.report_file"), interactive=False, elem_id="report-file",
+                              scale=1, min_width=240)
+    button.click(export_report, inputs=[page.image, fmt], outputs=report_file, api_name="report")
+
+
+def _toast_title_css() -> str:
+    """Gradio 6's toasts head every message with its type in English ("Error", ignoring gr.Error(title=...)).
+    The front end sets <html lang> to the browser's locale, so CSS can swap in the translated heading."""
+    rules = []
+    for lang in LANGUAGES:
+        if lang == "en":
+            continue
+        for kind in ("error", "warning", "info", "success"):
+            text = tr(f"classroom.toast_{kind}", lang).replace('"', "")
+            rules.append(f'html:lang({lang}) .toast-title.{kind} {{ font-size: 0 !important; }}\n'
+                         f'html:lang({lang}) .toast-title.{kind}::before {{ content: "{text}"; '
+                         f'font-size: var(--text-lg); }}')
+    return "\n".join(rules)
+
+
+# Readable on a projector (1280x720) and a phone (390x844): larger body text, and side margins that shrink on small
+# screens. Gradio copies top-level rules as they are but scopes rules inside @media to its ".contain" element, so
+# the page margin (on an outer element) uses clamp() instead of a media query.
+CSS = """
+.gradio-container { font-size: 16px; }
+.main.fillable { padding-left: clamp(8px, 2.5vw, 32px) !important; padding-right: clamp(8px, 2.5vw, 32px) !important; }
+#top5 .output-class { font-size: 1.6rem; }
+@media (max-width: 600px) {
+  h1 { font-size: 1.6rem !important; }
+}
+""" + _toast_title_css()
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Page
 # ---------------------------------------------------------------------------------------------------------------
 
 
 def build_demo() -> gr.Blocks:
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE) as blocks:
-        gr.Markdown(f"# {I18N('common.title')}\n{I18N('common.subtitle')}")
+        # One I18N key per Markdown: Gradio's front end translates only the first key embedded in a string.
+        gr.Markdown(f"# {I18N('common.title')}")
+        gr.Markdown(I18N("common.subtitle"))
+        build_classroom_intro()
         banner = gr.Markdown(elem_id="weights-banner")
         with gr.Row():
             image = PhotoInput(
@@ -1030,8 +1190,11 @@ def build_demo() -> gr.Blocks:
                 height=300,
                 elem_id="photo",
             )
-        page = Page(image=image)
-        gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"))
+        # Examples only fill in the photo; the tabs react to the photo's change event. No caching: nothing runs
+        # at start-up (no GPU needed on ZeroGPU), and cached results would freeze server-written text in the first
+        # visitor's language.
+        examples = gr.Examples(examples=EXAMPLES, inputs=image, label=I18N("common.examples"), cache_examples=False)
+        page = Page(image=image, examples=examples)
         with gr.Tabs():
             build_classify_tab(page)
             build_branches_tab(page)
@@ -1052,7 +1215,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GoogLeNet Explorer web app")
     add_weights_options(parser)
     parser.add_argument("--host", default=default_host(),
-                        help="address to bind (default 127.0.0.1; 0.0.0.0 on Hugging Face Spaces, which requires it)")
+                        help="address to bind (default 127.0.0.1, or 0.0.0.0 on Hugging Face Spaces where the "
+                             "proxy needs it; use 0.0.0.0 elsewhere only where the host requires it)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link (off by default)")
     parser.add_argument("--inbrowser", action="store_true", help="open a browser tab")
@@ -1081,6 +1245,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     engine = get_engine()  # load now: fail fast, and the first request is not slow
     get_aux_heads()  # aux heads (and --aux-weights) are loaded before serving, never while requests run
     log.info("weights: %s; device: %s", engine.weights.description, engine.device_name)
+    if ZEROGPU:
+        log.info("ZeroGPU: GPU work runs under spaces.GPU")
+    # Queue max_size is explicit (Limits.queue_size): on ZeroGPU Gradio would otherwise default it to 1.
     limits = Limits.for_device(engine.device.type, queue_size=args.queue_size, max_upload_mb=args.max_upload_mb)
     log.info("limits: %s; binding %s", limits, args.host)
     apply_limits(demo, limits).launch(
@@ -1092,6 +1259,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         max_file_size=f"{limits.max_upload_mb}mb",
         run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
         i18n=I18N,
+        css=CSS,
     )
 
 
