@@ -353,6 +353,10 @@ class Page:
 
     image: gr.Image
     examples: Optional[gr.Examples] = None
+    # Set by the tabs as they are built; the report (built in the classify tab) reads them: see wire_report().
+    report_controls: Optional[tuple[gr.Radio, gr.Button, gr.File]] = None
+    branch_overview: Optional[gr.Image] = None
+    attribution_figure: Optional[gr.Image] = None
 
 
 def build_classify_tab(page: Page) -> None:
@@ -650,6 +654,7 @@ def build_branches_tab(page: Page) -> None:
             scale = gr.Radio(scales, value="shared", label=I18N("branches.scale"), elem_id="br-scale")
         run = gr.Button(I18N("branches.run"), variant="primary", elem_id="br-run")
         overview = gr.Image(label=I18N("branches.overview"), type="pil", interactive=False, elem_id="br-overview")
+        page.branch_overview = overview
         gr.Markdown(I18N("branches.measure_note"))
         heatmaps = gr.Image(label=I18N("branches.heatmaps"), type="pil", interactive=False, elem_id="br-heatmaps")
         channels = gr.Image(label=I18N("branches.channels_grid"), type="pil", interactive=False,
@@ -962,6 +967,7 @@ def build_attributions_tab(page: Page) -> None:
             with gr.Column(scale=2):
                 figure = gr.Image(label=I18N("attributions.result"), type="pil", format="png", interactive=False,
                                   show_label=False, elem_id="attr-figure")
+                page.attribution_figure = figure
                 summary = gr.Markdown(elem_id="attr-summary")
                 with gr.Accordion(I18N("attributions.raw"), open=False):
                     raw = gr.JSON(elem_id="attr-json")
@@ -1139,7 +1145,16 @@ def build_report_controls(page: Page) -> None:
             button = gr.Button(I18N("classroom.report"), variant="secondary", elem_id="report-button")
         report_file = gr.File(label=I18N("classroom.report_file"), interactive=False, elem_id="report-file",
                               scale=1, min_width=240)
-    button.click(export_report, inputs=[page.image, fmt], outputs=report_file, api_name="report")
+    page.report_controls = (fmt, button, report_file)
+
+
+def wire_report(page: Page) -> None:
+    """Connect the report button once every tab exists: it takes the branch overview and the attribution figure
+    the user is looking at (empty ones are noted as "not computed" in the report)."""
+    assert page.report_controls is not None
+    fmt, button, report_file = page.report_controls
+    extras = [c for c in (page.branch_overview, page.attribution_figure) if c is not None]
+    button.click(export_report, inputs=[page.image, fmt, *extras], outputs=report_file, api_name="report")
 
 
 def _toast_title_css() -> str:
@@ -1200,6 +1215,7 @@ def build_demo() -> gr.Blocks:
             build_branches_tab(page)
             build_attributions_tab(page)
             build_aux_tab(page)
+        wire_report(page)
         blocks.load(weights_banner, outputs=banner, api_visibility="private")
         if _env_flag(DEBUG_ENDPOINTS_ENV):  # off by default: only the load test turns it on
             gr.api(debug_model_fingerprint, api_name="debug_model_fingerprint")

@@ -193,9 +193,59 @@ def classify_steps(s: Session) -> None:
     s.shot("report")
 
 
+def wait_for_image(s: Session, elem_id: str, timeout_ms: int | None = None) -> None:
+    """An output gr.Image has received a picture."""
+    s.page.locator(f"#{elem_id} img").first.wait_for(timeout=timeout_ms)
+
+
+def choose(s: Session, elem_id: str, option: str) -> None:
+    """Pick an option of a gr.Dropdown by its visible text."""
+    s.page.locator(f"#{elem_id} input").first.click()
+    s.page.get_by_role("option", name=option, exact=True).first.click()
+
+
+def branches_steps(s: Session) -> None:
+    # The capture ran when the photo arrived: overview, heatmaps, channel grid and facts are there.
+    for elem_id in ("br-overview", "br-heatmaps", "br-channels"):
+        wait_for_image(s, elem_id)
+    facts = s.page.locator("#br-facts")
+    facts.get_by_text(re.compile("4a")).first.wait_for()
+    assert "5x5" in facts.inner_text() and "3x3" in facts.inner_text()
+    s.page.locator("#br-overview").scroll_into_view_if_needed()
+    s.shot("branches")
+    # Another module: re-drawn from the stored capture.
+    choose(s, "br-module", "5b")
+    s.page.wait_for_function("document.querySelector('#br-facts').innerText.includes('5b')")
+    assert "1024" in s.page.inner_text("#br-facts")
+    s.page.locator("#br-heatmaps").scroll_into_view_if_needed()
+    s.shot("branches-5b")
+
+
+def attributions_steps(s: Session) -> None:
+    s.page.locator("#attr-cost").get_by_text(re.compile(r"\d")).first.wait_for()  # cost shown before running
+    s.page.locator("#attr-run").click()
+    wait_for_image(s, "attr-figure", timeout_ms=240_000)
+    s.page.locator("#attr-summary").get_by_text(re.compile(r"\d")).first.wait_for()
+    s.page.locator("#attr-figure").scroll_into_view_if_needed()
+    s.shot("attributions")
+
+
+def aux_steps(s: Session) -> None:
+    assert s.page.locator("#aux-train-mode input").is_checked()  # train mode on by default
+    s.page.locator("#aux-run").click()
+    wait_for_image(s, "aux-charts", timeout_ms=120_000)
+    summary = s.page.locator("#aux-summary")
+    summary.get_by_text(re.compile("aux1")).first.wait_for()
+    s.page.locator("#aux-charts").scroll_into_view_if_needed()
+    s.shot("aux")
+
+
 # Tab label key (ui_strings) -> its steps. Add one line per tab.
 TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "classify.tab": classify_steps,
+    "branches.tab": branches_steps,
+    "attributions.tab": attributions_steps,
+    "aux.tab": aux_steps,
 }
 
 
@@ -235,6 +285,30 @@ def test_full_flow(open_page, lang: str, viewport: str) -> None:
         open_tab(s, label)
         known[label](s)
     s.shot("full", full_page=True)
+    if viewport == "desktop":
+        check_report_includes_branches_and_attribution(s)
+
+
+def check_report_includes_branches_and_attribution(s: Session) -> None:
+    """After the branch and attribution views were drawn, the exported report carries them (not the grey
+    "not computed" boxes)."""
+    import numpy as np
+
+    open_tab(s, tr("classify.tab", s.lang))
+    s.page.locator("#report-button").click()
+    s.page.wait_for_timeout(500)
+    link = s.page.locator("#report-file a").first
+    link.wait_for()
+    with s.page.expect_download() as download:
+        link.click()
+    with Image.open(download.value.path()) as image:
+        page = np.asarray(image.convert("L"), dtype=np.float32)
+    h, w = page.shape
+    overview = page[int(h * 0.43):int(h * 0.63), int(w * 0.1):int(w * 0.9)]
+    attribution = page[int(h * 0.72):int(h * 0.88), int(w * 0.08):int(w * 0.38)]
+    # The placeholder boxes are one flat grey with a line of text; real figures have far more contrast.
+    assert overview.std() > 35, f"branch overview missing from the report (std {overview.std():.1f})"
+    assert attribution.std() > 25, f"attribution missing from the report (std {attribution.std():.1f})"
 
 
 def test_errors_about_box_and_examples(open_page) -> None:
