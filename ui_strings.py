@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
+from googlenet.images import MESSAGES_EN
+
 __all__ = ["TRANSLATIONS", "LANGUAGES", "tr", "language_from_header"]
 
 LANGUAGES: tuple[str, ...] = ("en", "ko")
@@ -681,43 +683,9 @@ AUX: dict[str, dict[str, str]] = {
 }
 
 # --- input errors and limits (issue 6) --------------------------------------------------------------------------
-# The English texts equal googlenet.images.MESSAGES_EN (what the CLI and logs print); a test keeps them in step.
+# The English texts are googlenet.images.MESSAGES_EN (what the CLI and logs print), not a copy of them.
 ERRORS: dict[str, dict[str, str]] = {
-    "en": {
-        "errors.too_many_pixels": (
-            "This image is {width}x{height} pixels ({megapixels} megapixels); the limit is {limit} megapixels. "
-            "Please upload a smaller version."
-        ),
-        "errors.too_many_pixels_count": (
-            "This image declares {megapixels} megapixels; the limit is {limit} megapixels. "
-            "Please upload a smaller version."
-        ),
-        "errors.empty_file": "The file is empty (0 bytes). Please upload a photo.",
-        "errors.file_gone": "The uploaded file is no longer on the server. Please upload the photo again.",
-        "errors.svg": "SVG drawings are not supported. Please export it as PNG or JPEG and upload that.",
-        "errors.heic": (
-            "HEIC/HEIF photos (the iPhone default) are not supported. Please convert it to JPEG or PNG "
-            "(on an iPhone: Settings > Camera > Formats > Most Compatible)."
-        ),
-        "errors.avif": "AVIF images are not supported. Please convert it to JPEG or PNG.",
-        "errors.pdf": "This is a PDF document, not a photo. Please upload an image file.",
-        "errors.unsupported_format": (
-            "This file is not an image format we support ({found}). Supported formats: {formats}."
-        ),
-        "errors.not_an_image": "This file is not an image we can read. Supported formats: {formats}.",
-        "errors.corrupt": (
-            "This {format} file is damaged or incomplete and cannot be decoded. Please upload the photo again "
-            "or try another file."
-        ),
-        "errors.notice_animated": "This is an animated image: only its first frame was used.",
-        "errors.notice_tiny": (
-            "This image is only {width}x{height} pixels, smaller than the network's minimum of {min_w}x{min_h}: "
-            "it was enlarged, so there is almost nothing for the network to see."
-        ),
-        "errors.notice_elongated": (
-            "This image is very elongated ({width}x{height}): the network sees only a square from its middle."
-        ),
-    },
+    "en": dict(MESSAGES_EN),
     "ko": {
         "errors.too_many_pixels": (
             "이 이미지는 {width}x{height} 픽셀({megapixels}메가픽셀)로, 허용 한도인 {limit}메가픽셀을 넘습니다. "
