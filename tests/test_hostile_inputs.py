@@ -216,7 +216,7 @@ def test_quick_load_test(tmp_path, weights_file):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "load_test.py"), "--quick", "--weights", str(weights_file),
          "--json", str(report_path)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(report_path.read_text())
