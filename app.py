@@ -606,13 +606,20 @@ def _branch_views(session: BranchSession, module: str, measure: str, n_channels:
     return overview, heatmaps, channels, _branch_facts_markdown(session, module, lang), shapes, raw
 
 
-def _capture_branches(image: Optional[str], lang: str) -> BranchSession:
+@gpu
+def capture_on_device(path: str) -> BranchSession:
+    """The forward pass of the branch explorer. On ZeroGPU this runs in a forked GPU worker: it returns CPU data
+    only (numpy arrays and a PIL image)."""
     engine = get_engine()
+    crop, x = engine.prepare(path)
+    return BranchSession(capture(engine.fast, x), crop)
+
+
+def _capture_branches(image: Optional[str], lang: str) -> BranchSession:
     try:
-        crop, x = engine.prepare(require_image(image, lang))
+        return capture_on_device(require_image(image, lang))
     except ImageInputError as exc:
         raise user_error(exc, lang) from exc
-    return BranchSession(capture(engine.fast, x), crop)
 
 
 def branches(image: Optional[str], module: str = "inception4a", measure: str = "activation_sum",
