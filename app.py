@@ -31,7 +31,7 @@ from googlenet import render_attributions as attr_render
 from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
                                  render_head_charts)
 from googlenet.images import ImageInputError, ImageNotice
-from googlenet.inference import Engine
+from googlenet.inference import Engine, select_device
 from googlenet.labels import CATEGORIES, category_index
 from ui_strings import TRANSLATIONS, language_from_header, tr
 
@@ -325,6 +325,52 @@ def classify(image: Optional[str], request: gr.Request = None) -> tuple[dict[str
     return result.as_label_dict(), result.crop, info, result.to_json()
 
 
+CLASSIFY_MAX_BATCH = 32  # a batch of 32 is one ~10 ms forward on a large GPU, still quick to fill under load
+CLASSIFY_BATCH_ENV = "GOOGLENET_CLASSIFY_BATCH"  # "1": batch on any device (tests), "0": never
+
+
+def classify_batching() -> bool:
+    """Dynamic batching of /classify pays only on CUDA (a CPU forward is linear in the batch): on when the
+    configured device is CUDA, unless GOOGLENET_CLASSIFY_BATCH says otherwise."""
+    forced = os.environ.get(CLASSIFY_BATCH_ENV, "").strip()
+    if forced in {"0", "1"}:
+        return forced == "1"
+    try:
+        return select_device(_settings.device).type == "cuda"
+    except RuntimeError:
+        return False
+
+
+def classify_batched(images: list[Optional[str]], request: gr.Request = None) -> tuple[list, list, list, list]:
+    """/classify with batch=True: lists in, one list per output. One bad photo must not fail the other users'
+    requests in its batch, so a failure becomes that request's own answer (an empty label and the message)."""
+    lang = request_language(request)  # Gradio passes the first request of the batch
+    engine = get_engine()
+    answers: list[tuple] = []
+    try:
+        results: list[Any] = engine.classify_batch([require_image(image, lang) for image in images])
+    except (ImageInputError, gr.Error):
+        results = []
+        for image in images:  # rare: find which one failed, answer the others normally
+            try:
+                results.append(engine.classify(require_image(image, lang)))
+            except (ImageInputError, gr.Error) as exc:
+                results.append(exc)
+    for result in results:
+        if isinstance(result, Exception):
+            error = user_error(result, lang) if isinstance(result, ImageInputError) else result
+            message = str(getattr(error, "message", error))
+            answers.append(({}, None, f"**{message}**", {"error": message}))
+            continue
+        info = tr("classify.info", lang, weights=result.weights.description, device=result.device,
+                  ms=result.elapsed_ms)
+        if result.weights.warning:
+            info = f"**⚠️ {result.weights.warning}** · {info}"
+        info += notices_text(result.notices, lang)
+        answers.append((result.as_label_dict(), result.crop, info, result.to_json()))
+    return tuple(list(column) for column in zip(*answers))  # type: ignore[return-value]
+
+
 @dataclass
 class Page:
     """Components that several tabs share."""
@@ -344,7 +390,13 @@ def build_classify_tab(page: Page) -> None:
         with gr.Accordion(I18N("classify.raw"), open=False):
             raw = gr.JSON(elem_id="classify-json")
     outputs = [top5, crop, info, raw]
-    page.image.upload(classify, inputs=page.image, outputs=outputs, api_name="classify")
+    if classify_batching():
+        # Dynamic batching (GPU): concurrent /classify requests waiting in the queue go through ONE forward pass.
+        # Same api_name, same inputs/outputs per request: Gradio splits the batch back per user.
+        page.image.upload(classify_batched, inputs=page.image, outputs=outputs, api_name="classify", batch=True,
+                          max_batch_size=CLASSIFY_MAX_BATCH)
+    else:
+        page.image.upload(classify, inputs=page.image, outputs=outputs, api_name="classify")
     page.image.input(classify, inputs=page.image, outputs=outputs, api_visibility="private")
 
 
