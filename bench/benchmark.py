@@ -37,7 +37,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -611,9 +611,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--gpu-targets", action="store_true", help="also batch 256 throughput (GPU)")
     parser.add_argument("--compile", action="store_true", help="CUDA: also time torch.compile + CUDA graphs")
     parser.add_argument("--no-serving", action="store_true", help="skip the launched-app section")
+    parser.add_argument("--runs", type=int, help="timed runs per forward candidate (default 40; quick 2)")
+    parser.add_argument("--per-client", type=int, help="requests per client with 8 clients (default 3)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     plan = QUICK if args.quick else FULL
+    if args.runs:
+        plan = replace(plan, runs=max(2, args.runs), warmup=max(1, min(plan.warmup, args.runs // 4)))
+    if args.per_client:
+        plan = replace(plan, many_client_requests=max(1, args.per_client),
+                       one_client_requests=max(2, min(plan.one_client_requests, 3 * args.per_client)))
     started = time.perf_counter()
     device = select_device(args.device)
     with tempfile.TemporaryDirectory(prefix="googlenet-bench-") as tmp:
