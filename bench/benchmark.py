@@ -635,14 +635,24 @@ def main(argv: Optional[list[str]] = None) -> int:
         report: dict[str, Any] = {"machine": machine(device), "weights": weights_text,
                                   "weights_official": info.official, "plan": plan.__dict__}
         log.info("machine: %s", report["machine"])
+        def checkpoint() -> None:
+            """Write what is measured so far: a run cut short (slow, loaded machine) still leaves its numbers."""
+            if args.json:
+                args.json.write_text(json.dumps({**report, "partial": True}, indent=2, default=str))
+
         report["forward"] = forward_section(engine, tv, plan, args.compile)
+        checkpoint()
         log.info("forward: ours %.1f ms, torchvision %.1f ms", report["forward"]["ours_ms"],
                  report["forward"]["torchvision_ms"])
         batches = plan.batches + ((256,) if args.gpu_targets and device.type == "cuda" else ())
         report["throughput"] = throughput_section(engine, tv, plan, batches)
+        checkpoint()
         report["bf16"] = bf16_section(engine, plan)
+        checkpoint()
         report["capture"] = capture_section(engine, plan)
+        checkpoint()
         report["attributions"] = attribution_section(engine, plan)
+        checkpoint()
         del tv
         if args.no_serving:
             report["serving"] = {"available": False, "reason": "--no-serving"}
