@@ -81,7 +81,7 @@ class Plan:
 FULL = Plan(warmup=8, runs=40, batches=(8, 32), attribution_size=224, attribution_preset="balanced",
             faithfulness_steps=10, endpoint_seconds=20.0, one_client_requests=10, many_clients=8,
             many_client_requests=3, ig_steps=32, quick=False)
-QUICK = Plan(warmup=1, runs=2, batches=(2,), attribution_size=32, attribution_preset="fast",
+QUICK = Plan(warmup=1, runs=2, batches=(2,), attribution_size=64, attribution_preset="fast",
              faithfulness_steps=None, endpoint_seconds=5.0, one_client_requests=2, many_clients=2,
              many_client_requests=1, ig_steps=4, quick=True)
 
