@@ -40,7 +40,7 @@ from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOpti
                                  render_head_charts)
 from googlenet.branch_facts import module_facts
 from googlenet.images import ImageInputError, ImageNotice
-from googlenet.inference import Classification, Engine
+from googlenet.inference import Classification, Engine, select_device
 from googlenet.labels import CATEGORIES, category_index
 from googlenet.model import branch_display_name, module_display_name
 from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
@@ -332,6 +332,11 @@ def classify(image: Optional[str], request: gr.Request = None) -> tuple[dict[str
         result = classify_on_device(path)
     except ImageInputError as exc:
         raise user_error(exc, lang) from exc
+    return classify_outputs(result, lang)
+
+
+def classify_outputs(result: Classification, lang: str) -> tuple[dict[str, float], Any, str, dict]:
+    """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
     info = tr("classify.info", lang, weights=weights_text(result.weights, lang), device=result.device,
               ms=result.elapsed_ms)
     if result.weights.warning:
@@ -345,6 +350,47 @@ def _classify_auto(image: Optional[str], request: gr.Request = None):
     if not image:
         return None, None, "", None
     return classify(image, request)
+
+
+CLASSIFY_MAX_BATCH = 32  # a batch of 32 is one ~10 ms forward on a large GPU, still quick to fill under load
+CLASSIFY_BATCH_ENV = "GOOGLENET_CLASSIFY_BATCH"  # "1": batch on any device (tests), "0": never
+
+
+def classify_batching() -> bool:
+    """Dynamic batching of /classify pays only on CUDA (a CPU forward is linear in the batch): on when the
+    configured device is CUDA, unless GOOGLENET_CLASSIFY_BATCH says otherwise."""
+    forced = os.environ.get(CLASSIFY_BATCH_ENV, "").strip()
+    if forced in {"0", "1"}:
+        return forced == "1"
+    try:
+        return select_device(_settings.device).type == "cuda"
+    except RuntimeError:
+        return False
+
+
+def classify_batched(images: list[Optional[str]], request: gr.Request = None) -> tuple[list, list, list, list]:
+    """/classify with batch=True: lists in, one list per output. One bad photo must not fail the other users'
+    requests in its batch, so a failure becomes that request's own answer (an empty label and the message)."""
+    lang = request_language(request)  # Gradio passes the first request of the batch
+    engine = get_engine()
+    answers: list[tuple] = []
+    try:
+        results: list[Any] = engine.classify_batch([require_image(image, lang) for image in images])
+    except (ImageInputError, gr.Error):
+        results = []
+        for image in images:  # rare: find which one failed, answer the others normally
+            try:
+                results.append(engine.classify(require_image(image, lang)))
+            except (ImageInputError, gr.Error) as exc:
+                results.append(exc)
+    for result in results:
+        if isinstance(result, Exception):
+            error = user_error(result, lang) if isinstance(result, ImageInputError) else result
+            message = str(getattr(error, "message", error))
+            answers.append(({}, None, f"**{message}**", {"error": message}))
+            continue
+        answers.append(classify_outputs(result, lang))
+    return tuple(list(column) for column in zip(*answers))  # type: ignore[return-value]
 
 
 @dataclass
@@ -375,7 +421,13 @@ def build_classify_tab(page: Page) -> None:
         # each); API clients call /classify, carried by this hidden trigger so it rejects a missing image clearly.
         api_trigger = gr.Button(visible=False)
     outputs = [top5, crop, info, raw]
-    api_trigger.click(classify, inputs=page.image, outputs=outputs, api_name="classify")
+    if classify_batching():
+        # Dynamic batching (GPU): concurrent /classify requests waiting in the queue go through ONE forward pass.
+        # Same api_name, same inputs/outputs per request: Gradio splits the batch back per user.
+        api_trigger.click(classify_batched, inputs=page.image, outputs=outputs, api_name="classify", batch=True,
+                          max_batch_size=CLASSIFY_MAX_BATCH)
+    else:
+        api_trigger.click(classify, inputs=page.image, outputs=outputs, api_name="classify")
     page.image.change(_classify_auto, inputs=page.image, outputs=outputs, api_visibility="private")
 
 

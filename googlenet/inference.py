@@ -6,13 +6,24 @@ The :class:`Engine` holds two modules that are shared by every request and never
   anything that needs the real layer structure (branch capture, attributions, aux heads).
 - ``fast``: the same function with each BatchNorm folded into its convolution (``torch.nn.utils.fusion``) and
   channels_last memory format: several times faster on CPU, equal within 1e-4 (tested).
+
+Precision (``precision=``): ``"fp32"`` (the default on CPU: exact within 1e-4), ``"bf16"`` or ``"fp16"`` (autocast
+around the fast model's forward; weights stay fp32, so attribution replicas copied from ``fast`` stay fp32), or
+``"auto"``: fp16 on CUDA (tensor cores), fp32 elsewhere. bf16 on CPU is an option only: it is slow without native
+bf16 instructions (avx512_bf16 / AMX) and changes logits by ~1e-2 (see bench/benchmark.py).
+
+``compile_batch1=True`` (CUDA only, off by default) routes batch-1 forwards through ``torch.compile(mode=
+"reduce-overhead")``, which records CUDA graphs: it removes the per-layer launch overhead that dominates a batch-1
+forward on a large GPU. Not measured on a GPU yet (see README "Performance").
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -30,6 +41,7 @@ from .transforms import PREPROCESS, Preprocess, preprocess
 from .weights import WeightsInfo, load_model, resolve_weights
 
 __all__ = [
+    "PRECISIONS",
     "ClassScore",
     "Classification",
     "Engine",
@@ -39,6 +51,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 def select_device(requested: Optional[str] = None) -> torch.device:
@@ -123,7 +138,12 @@ class Engine:
         weights: WeightsInfo,
         device: Optional[torch.device] = None,
         preprocess_spec: Preprocess = PREPROCESS,
+        *,
+        precision: str = "auto",
+        compile_batch1: bool = False,
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
         self.device = device or select_device()
         self.weights = weights
         self.preprocess_spec = preprocess_spec
@@ -133,6 +153,17 @@ class Engine:
         self.reference: GoogLeNet = model.to(self.device)
         # channels_last lets oneDNN (CPU) and cuDNN (GPU) pick their fastest convolution kernels.
         self.fast: GoogLeNet = fuse_batchnorm(model).to(self.device, memory_format=torch.channels_last)
+        if precision == "auto":
+            precision = "fp16" if self.device.type == "cuda" else "fp32"
+        if precision == "fp16" and self.device.type == "cpu":
+            raise ValueError("fp16 autocast is not supported for CPU convolutions; use bf16 or fp32")
+        self.precision: str = precision
+        # batch-1 path through torch.compile + CUDA graphs; built lazily on first use (compiling takes seconds).
+        self._compile_batch1 = compile_batch1 and self.device.type == "cuda"
+        if compile_batch1 and not self._compile_batch1:
+            log.warning("compile_batch1 needs CUDA; ignored on %s", self.device.type)
+        self._compiled: Optional[nn.Module] = None
+        self._compile_lock = threading.Lock()
 
     @classmethod
     def from_options(
@@ -142,9 +173,11 @@ class Engine:
         device: Optional[str] = None,
         allow_download: bool = True,
         require_pretrained: bool = False,
+        precision: str = "auto",
+        compile_batch1: bool = False,
     ) -> "Engine":
         info = resolve_weights(weights_path, allow_download=allow_download, require_pretrained=require_pretrained)
-        return cls(load_model(info), info, select_device(device))
+        return cls(load_model(info), info, select_device(device), precision=precision, compile_batch1=compile_batch1)
 
     @property
     def device_name(self) -> str:
@@ -157,11 +190,29 @@ class Engine:
         crop, x = preprocess(open_image(source), self.preprocess_spec)
         return crop, x.to(self.device)
 
+    def _autocast(self):
+        dtype = _AUTOCAST_DTYPES.get(self.precision)
+        return nullcontext() if dtype is None else torch.autocast(self.device.type, dtype=dtype)
+
+    def _batch1_model(self) -> nn.Module:
+        """The compiled model for batch-1 CUDA forwards (built once, thread-safe), else ``fast``."""
+        if not self._compile_batch1:
+            return self.fast
+        with self._compile_lock:
+            if self._compiled is None:
+                # reduce-overhead = CUDA graphs: replays the whole forward as one launch. The compiled module
+                # wraps ``fast`` without changing it.
+                self._compiled = torch.compile(self.fast, mode="reduce-overhead", dynamic=False)
+            return self._compiled
+
     @torch.inference_mode()
     def logits(self, x: Tensor) -> Tensor:
         """Main-head logits of the fast model: N x 3 x H x W -> N x 1000 (float32, on CPU)."""
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-        return self.fast(x).float().cpu()
+        model = self._batch1_model() if x.shape[0] == 1 else self.fast
+        with self._autocast():
+            out = model(x)  # N x 1000
+        return out.float().cpu()
 
     def classify(self, source: ImageSource, k: int = 5) -> Classification:
         start = time.perf_counter()
@@ -181,3 +232,30 @@ class Engine:
 
     def classify_many(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:
         return [self.classify(source, k) for source in sources]
+
+    def classify_batch(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:
+        """Like :meth:`classify` for each source, with ONE forward pass for all of them (what pays on a GPU).
+
+        Every image is decoded and cropped to 224x224 independently, so the answers equal per-image
+        :meth:`classify` (within float tolerance). ``elapsed_ms`` is the whole batch's time, shared.
+        """
+        if not sources:
+            return []
+        start = time.perf_counter()
+        loaded = [load_image(source) for source in sources]
+        prepared = [self.prepare(item.image) for item in loaded]  # the same steps as classify
+        x = torch.cat([t for _, t in prepared])  # N x 3 x 224 x 224
+        probabilities = self.logits(x).softmax(dim=1)  # N x 1000
+        elapsed = (time.perf_counter() - start) * 1000.0
+        return [
+            Classification(
+                top=topk(p, k),
+                crop=crop,
+                elapsed_ms=elapsed,
+                device=self.device_name,
+                weights=self.weights,
+                probabilities=p.numpy(),
+                notices=item.notices,
+            )
+            for (crop, _), item, p in zip(prepared, loaded, probabilities)
+        ]
