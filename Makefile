@@ -18,7 +18,7 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.runtime-installed
-	$(PY) app.py --port $(PORT) $(ARGS)
+	$(PY) app.py --port $(PORT) --inbrowser $(ARGS)
 
 # Headless Chromium for the browser tests (Debian's package: Playwright cannot download browsers here), and Noto CJK
 # fonts so Korean renders in the browser and in exported reports. Installs only what is missing, only as root.
