@@ -36,13 +36,13 @@ from googlenet import BRANCHES, INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet import render_attributions as attr_render
 from googlenet.activations import Capture, Measure, capture, overview_shares
-from googlenet.aux_heads import (AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult, ChartText,
-                                 render_head_charts)
+from googlenet.aux_heads import AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult
 from googlenet.branch_facts import module_facts
 from googlenet.images import ImageInputError, ImageNotice
 from googlenet.inference import Classification, Engine, select_device
 from googlenet.labels import CATEGORIES, category_index
 from googlenet.model import branch_display_name, module_display_name
+from googlenet.render_aux_heads import ChartText, render_head_charts
 from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
 from googlenet.report import REPORT_FORMATS, ReportPieces, ReportText, render_report
 from googlenet.weights import WeightsInfo, WeightsKind

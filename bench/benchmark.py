@@ -39,7 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import psutil
 import torch
@@ -247,7 +247,6 @@ def forward_section(engine: Engine, tv: torch.nn.Module, plan: Plan, compile_bat
     x = torch.randn(1, 3, 224, 224, generator=generator).to(device)
     xcl = x.contiguous(memory_format=torch.channels_last)
     photos = example_batch(engine)
-    photos_cl = photos.contiguous(memory_format=torch.channels_last)
     fused_plain = copy.deepcopy(engine.fast).to(memory_format=torch.contiguous_format)  # folded, NCHW
 
     candidates: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

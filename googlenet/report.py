@@ -18,16 +18,16 @@ import os
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Optional, Protocol, Sequence, Union
 
 import numpy as np
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+
+from .figures import CJK_FONTS, LATIN_FONT, cjk_font_family, font_families  # noqa: F401 (re-exported)
 
 __all__ = [
     "REPORT_FORMATS",
@@ -45,20 +45,6 @@ REPORT_FORMATS: tuple[str, ...] = ("png", "pdf")
 PAGE_SIZE_IN: tuple[float, float] = (8.27, 11.69)  # A4 portrait, so the PDF prints as one page
 PNG_DPI = 150  # 1240 x 1754 pixels: sharp when printed, small enough to e-mail
 
-# Fonts with Hangul (and other CJK) glyphs, best first. Noto Sans CJK comes with Debian's fonts-noto-cjk;
-# the others are what Windows, macOS and Korean Linux installs usually have.
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK KR",
-    "Noto Sans KR",
-    "Source Han Sans KR",
-    "NanumGothic",
-    "Malgun Gothic",
-    "Apple SD Gothic Neo",
-    "AppleGothic",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK SC",
-)
-LATIN_FONT = "DejaVu Sans"  # ships with matplotlib: always there
 
 ImageLike = Union[Image.Image, np.ndarray, str, os.PathLike]
 
@@ -110,23 +96,6 @@ class ReportPieces:
 # ---------------------------------------------------------------------------------------------------------------
 # Fonts and text
 # ---------------------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def cjk_font_family() -> Optional[str]:
-    """The name of an installed font with Hangul glyphs, or None (Korean text would render as boxes)."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            return name
-    log.warning("no CJK font found (install fonts-noto-cjk): Korean text in reports will not render")
-    return None
-
-
-def font_families() -> list[str]:
-    """Font family list for every text: Latin first, the CJK font as the per-glyph fallback."""
-    cjk = cjk_font_family()
-    return [LATIN_FONT, cjk] if cjk else [LATIN_FONT]
 
 
 def _display_width(text: str) -> int:

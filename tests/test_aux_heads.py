@@ -6,7 +6,6 @@ fail: the naive approach corrupts the shared model and concurrent eval requests;
 
 from __future__ import annotations
 
-import copy
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +23,11 @@ from googlenet.aux_heads import (
     AuxHeadsStatus,
     AuxOptions,
     BatchNormMode,
-    ChartText,
     _dropout,
     js_divergence,
-    render_head_charts,
     train_mode_forward,
 )
+from googlenet.render_aux_heads import ChartText, render_head_charts
 from googlenet.distill import aux_state_dict, save_aux_weights, trunk_fingerprint
 from googlenet.inference import Engine
 from googlenet.weights import WeightsInfo, WeightsKind

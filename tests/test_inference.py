@@ -9,9 +9,8 @@ import pytest
 import torch
 import torch.nn as nn
 
-from googlenet.inference import Engine, fuse_batchnorm, select_device, topk
+from googlenet.inference import fuse_batchnorm, select_device, topk
 from googlenet.labels import CATEGORIES
-from googlenet.model import GoogLeNet
 
 from conftest import EXAMPLE_PHOTOS
 

@@ -14,7 +14,6 @@ import pytest
 import torch
 
 from googlenet.inference import PRECISIONS, Engine
-from googlenet.model import GoogLeNet
 
 from conftest import EXAMPLE_PHOTOS, ROOT
 

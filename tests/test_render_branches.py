@@ -7,7 +7,6 @@ import gc
 import matplotlib
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from googlenet.activations import capture, overview_shares
