@@ -106,8 +106,10 @@ def capture_tensors(model: GoogLeNet, x: Tensor) -> tuple[TensorCapture, tuple[L
 def capture(model: GoogLeNet, x: Tensor) -> Capture:
     """One forward pass of the first image of ``x`` (1 x 3 x H x W), keeping all 36 branch outputs."""
     tensors, shapes = capture_tensors(model, x[:1])
+    # Convert with torch (multi-threaded, one pass, also undoing channels_last): 7x faster than numpy's astype.
     branches = {
-        module: tuple(part[0].float().cpu().numpy().astype(np.float16) for part in parts)
+        module: tuple(part[0].to(dtype=torch.float16, memory_format=torch.contiguous_format).cpu().numpy()
+                      for part in parts)
         for module, parts in tensors.branches.items()
     }
     return Capture(
