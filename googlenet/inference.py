@@ -215,23 +215,8 @@ class Engine:
         return out.float().cpu()
 
     def classify(self, source: ImageSource, k: int = 5) -> Classification:
-        start = time.perf_counter()
-        loaded = load_image(source)  # the safe decode (size limits, orientation, RGB), with its notices
-        crop, x = self.prepare(loaded.image)
-        probabilities = self.logits(x).softmax(dim=1)[0]  # 1000
-        elapsed = (time.perf_counter() - start) * 1000.0
-        return Classification(
-            top=topk(probabilities, k),
-            crop=crop,
-            elapsed_ms=elapsed,
-            device=self.device_name,
-            weights=self.weights,
-            probabilities=probabilities.numpy(),
-            notices=loaded.notices,
-        )
-
-    def classify_many(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:
-        return [self.classify(source, k) for source in sources]
+        """Top-k for one photo: the safe decode, the 224x224 crop, one forward pass (a batch of one)."""
+        return self.classify_batch([source], k)[0]
 
     def classify_batch(self, sources: Sequence[ImageSource], k: int = 5) -> list[Classification]:
         """Like :meth:`classify` for each source, with ONE forward pass for all of them (what pays on a GPU).
