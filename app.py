@@ -1111,20 +1111,8 @@ def weights_text(info: WeightsInfo, lang: str) -> str:
 
 
 def report_text(lang: str) -> ReportText:
-    return ReportText(
-        title=tr("classroom.r_title", lang),
-        photo=tr("classroom.r_photo", lang),
-        created=tr("classroom.r_created", lang),
-        prediction=tr("classroom.r_prediction", lang),
-        crop=tr("classroom.r_crop", lang),
-        branches=tr("classroom.r_branches", lang),
-        attribution=tr("classroom.r_attribution", lang),
-        weights=tr("classroom.r_weights", lang),
-        missing_branches=tr("classroom.r_missing_branches", lang),
-        missing_attribution=tr("classroom.r_missing_attribution", lang),
-        attribution_note=tr("classroom.r_attribution_note", lang),
-        footer=tr("classroom.r_footer", lang),
-    )
+    """Every report text in the reader's language: field ``name`` comes from key ``classroom.r_<name>``."""
+    return ReportText(**{f.name: tr(f"classroom.r_{f.name}", lang) for f in dataclass_fields(ReportText)})
 
 
 REPORTS_DIR = Path(tempfile.gettempdir()) / "googlenet-explorer-reports"
