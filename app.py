@@ -1307,7 +1307,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     )
     engine = get_engine()  # load now: fail fast, and the first request is not slow
     get_aux_heads()  # aux heads (and --aux-weights) are loaded before serving, never while requests run
-    log.info("weights: %s; device: %s", engine.weights.description, engine.device_name)
+    log.info("weights: %s; device: %s; inference: %s", engine.weights.description, engine.device_name,
+             engine.inference_description)
     if ZEROGPU:
         log.info("ZeroGPU: GPU work runs under spaces.GPU")
     # Queue max_size is explicit (Limits.queue_size): on ZeroGPU Gradio would otherwise default it to 1.

@@ -51,6 +51,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from googlenet.inference import Engine, select_device  # noqa: E402
 from googlenet.model import GoogLeNet  # noqa: E402
+from googlenet.optimize import build_inference_net  # noqa: E402
 from googlenet.weights import (WeightsInfo, WeightsKind, cache_path, load_model, resolve_weights,  # noqa: E402
                                sha256_of)
 
@@ -248,51 +249,65 @@ def forward_section(engine: Engine, tv: torch.nn.Module, plan: Plan, compile_bat
     xcl = x.contiguous(memory_format=torch.channels_last)
     photos = example_batch(engine)
     fused_plain = copy.deepcopy(engine.fast).to(memory_format=torch.contiguous_format)  # folded, NCHW
+    ours_name = f"ours (engine.logits: {engine.inference_description})"
 
+    def fast(t: torch.Tensor) -> torch.Tensor:
+        return engine.fast(t.contiguous(memory_format=torch.channels_last))
+
+    # The first candidate is torchvision, the second is what the app serves (engine.logits); the rest are the
+    # steps towards it and the alternatives we measured.
     candidates: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
         "torchvision eval": lambda t: tv(t),
-        "ours (engine.fast: folded + channels_last)": lambda t: engine.fast(t.contiguous(
-            memory_format=torch.channels_last)),
-        "BatchNorm folded only (NCHW)": lambda t: fused_plain(t),
+        ours_name: engine.logits,
     }
     notes: dict[str, str] = {}
     if device.type == "cpu":
+        plain_net = build_inference_net(engine.fast, packed=False)
+        candidates["merged 1x1 convs, plain conv2d (InferenceNet packed=False)"] = plain_net
+        candidates["BatchNorm folded + channels_last (engine.fast)"] = fast
+        candidates["BatchNorm folded only (NCHW)"] = lambda t: fused_plain(t)
         with torch.inference_mode():
-            traced = torch.jit.trace(engine.fast, xcl, check_trace=False)
-            frozen = torch.jit.freeze(traced)
+            frozen = torch.jit.freeze(torch.jit.trace(engine.fast, xcl, check_trace=False))
             optimized = torch.jit.optimize_for_inference(torch.jit.trace(engine.fast, xcl, check_trace=False))
-        candidates["+ torch.jit.freeze"] = lambda t: frozen(t.contiguous(memory_format=torch.channels_last))
-        candidates["+ jit optimize_for_inference"] = lambda t: optimized(t.contiguous(
+        candidates["engine.fast + torch.jit.freeze"] = lambda t: frozen(t.contiguous(memory_format=torch.channels_last))
+        candidates["engine.fast + jit optimize_for_inference"] = lambda t: optimized(t.contiguous(
             memory_format=torch.channels_last))
 
         def no_onednn(t: torch.Tensor) -> torch.Tensor:
             with torch.backends.mkldnn.flags(enabled=False):
-                return engine.fast(t.contiguous(memory_format=torch.channels_last))
+                return fast(t)
 
-        candidates["ours with oneDNN off"] = no_onednn
+        candidates["engine.fast with oneDNN off"] = no_onednn
         threads = torch.get_num_threads()
         if threads > 1:
             def one_thread(t: torch.Tensor) -> torch.Tensor:
                 torch.set_num_threads(1)
                 try:
-                    return engine.fast(t.contiguous(memory_format=torch.channels_last))
+                    return engine.logits(t)
                 finally:
                     torch.set_num_threads(threads)
 
             candidates["ours with 1 thread"] = one_thread
+        try:
+            bf16_net = build_inference_net(engine.fast, dtype=torch.bfloat16)
+        except RuntimeError as exc:
+            log.warning("no bf16 inference net on this CPU: %s", exc)
+        else:
+            candidates["ours in bf16 (InferenceNet, bf16 weights)"] = bf16_net
+            notes["ours in bf16 (InferenceNet, bf16 weights)"] = (
+                "native bf16 (avx512_bf16/AMX)" if bf16_native() else "no native bf16 on this CPU: emulated")
 
         def bf16(t: torch.Tensor) -> torch.Tensor:
             with torch.autocast("cpu", dtype=torch.bfloat16):
-                return engine.fast(t.contiguous(memory_format=torch.channels_last)).float()
+                return fast(t).float()
 
-        candidates["ours, bf16 autocast"] = bf16
-        if not bf16_native():
-            notes["ours, bf16 autocast"] = "this CPU has no native bf16 (emulated: slow)"
+        candidates["engine.fast, bf16 autocast"] = bf16
     else:
+        candidates["BatchNorm folded + channels_last, fp32"] = fast
         for dtype_name, dtype in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
             def autocast(t: torch.Tensor, dtype: torch.dtype = dtype) -> torch.Tensor:
                 with torch.autocast("cuda", dtype=dtype):
-                    return engine.fast(t.contiguous(memory_format=torch.channels_last)).float()
+                    return fast(t).float()
 
             candidates[f"ours, {dtype_name} autocast"] = autocast
         if compile_batch1:
@@ -333,13 +348,18 @@ def forward_section(engine: Engine, tv: torch.nn.Module, plan: Plan, compile_bat
 
 def throughput_section(engine: Engine, tv: torch.nn.Module, plan: Plan, batches: tuple[int, ...]) -> dict:
     device = engine.device
+    bf16_net = None
+    if device.type == "cpu" and bf16_native():  # emulated bf16 is slower than fp32: not worth a row
+        bf16_net = build_inference_net(engine.fast, dtype=torch.bfloat16)
     rows = []
     for n in batches:
         x = torch.randn(n, 3, 224, 224, generator=torch.Generator().manual_seed(n)).to(device)
         candidates: dict[str, Callable[[], Any]] = {
             "torchvision eval": lambda: tv(x),
-            "ours (fp32)": lambda: engine.fast(x.contiguous(memory_format=torch.channels_last)),
+            f"ours ({engine.precision})": lambda: engine.logits(x),
         }
+        if device.type == "cpu" and bf16_net is not None:
+            candidates["ours in bf16 (InferenceNet)"] = lambda: bf16_net(x)
         if device.type == "cuda":
             def fp16() -> Any:
                 with torch.autocast("cuda", dtype=torch.float16):
@@ -355,19 +375,22 @@ def throughput_section(engine: Engine, tv: torch.nn.Module, plan: Plan, batches:
 
 
 def bf16_section(engine: Engine, plan: Plan) -> dict:
-    """bf16 autocast vs fp32 on the example photos: top-1 agreement and the largest probability difference."""
+    """bf16 vs fp32 on the example photos: top-1 agreement and the largest probability difference.
+
+    On the CPU, bf16 is the InferenceNet with bfloat16 weights (``Engine(precision="bf16")``); on a GPU, autocast.
+    """
     device_type = engine.device.type
-    if device_type == "cpu":
-        try:
-            with torch.autocast("cpu", dtype=torch.bfloat16), torch.inference_mode():
-                engine.fast(torch.zeros(1, 3, 64, 64).contiguous(memory_format=torch.channels_last))
-        except RuntimeError as exc:
-            return {"available": False, "reason": f"bf16 autocast fails on this CPU: {exc}"}
     photos = example_batch(engine).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         p32 = engine.fast(photos).float().softmax(1)
-        with torch.autocast(device_type, dtype=torch.bfloat16):
-            p16 = engine.fast(photos).float().softmax(1)
+        try:
+            if device_type == "cpu":
+                p16 = build_inference_net(engine.fast, dtype=torch.bfloat16)(photos).softmax(1)
+            else:
+                with torch.autocast(device_type, dtype=torch.bfloat16):
+                    p16 = engine.fast(photos).float().softmax(1)
+        except RuntimeError as exc:
+            return {"available": False, "reason": f"bf16 fails on this device: {exc}"}
     agree = (p32.argmax(1) == p16.argmax(1)).tolist()
     return {
         "available": True,

@@ -1,16 +1,22 @@
-"""Inference: one read-only model per process, a fast BatchNorm-folded copy, top-k predictions.
+"""Inference: one read-only model per process, fast copies of it, top-k predictions.
 
-The :class:`Engine` holds two modules that are shared by every request and never modified after construction:
+The :class:`Engine` holds modules that are shared by every request and never modified after construction:
 
 - ``reference``: the :class:`~googlenet.model.GoogLeNet` exactly as loaded (eval mode, parameters frozen); used by
-  anything that needs the real layer structure (branch capture, attributions, aux heads).
+  anything that needs the real layer structure (branch capture, aux heads).
 - ``fast``: the same function with each BatchNorm folded into its convolution (``torch.nn.utils.fusion``) and
-  channels_last memory format: several times faster on CPU, equal within 1e-4 (tested).
+  channels_last memory format: about twice as fast on CPU, equal within 1e-4 (tested). Same layers and module
+  names as ``reference``, differentiable: the branch capture and the attributions use it.
+- ``inference``: what :meth:`Engine.logits` runs. On the CPU, a :class:`~googlenet.optimize.InferenceNet` built
+  from ``fast`` (the three 1x1 convolutions that read each Inception module's input merged into one, weights
+  prepacked for oneDNN with the ReLU fused): forward only, equal to ``fast`` within 1e-4 (checked when it is built
+  and in the tests). Elsewhere it is ``fast`` itself.
 
-Precision (``precision=``): ``"fp32"`` (the default on CPU: exact within 1e-4), ``"bf16"`` or ``"fp16"`` (autocast
-around the fast model's forward; weights stay fp32, so attribution replicas copied from ``fast`` stay fp32), or
-``"auto"``: fp16 on CUDA (tensor cores), fp32 elsewhere. bf16 on CPU is an option only: it is slow without native
-bf16 instructions (avx512_bf16 / AMX) and changes logits by ~1e-2 (see bench/benchmark.py).
+Precision (``precision=``): ``"fp32"`` (the default on CPU: exact within 1e-4); ``"bf16"``: on the CPU an
+InferenceNet with bfloat16 weights (fast only with native bf16: avx512_bf16 / AMX; it moves logits by up to ~10% of
+the largest, see bench/benchmark.py), on a GPU bf16 autocast; ``"fp16"``: autocast, GPU only; ``"auto"``: fp16 on
+CUDA (tensor cores), fp32 elsewhere. Autocast leaves the weights in fp32, so attribution replicas copied from
+``fast`` stay fp32.
 
 ``compile_batch1=True`` (CUDA only, off by default) routes batch-1 forwards through ``torch.compile(mode=
 "reduce-overhead")``, which records CUDA graphs: it removes the per-layer launch overhead that dominates a batch-1
@@ -37,6 +43,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .images import ImageNotice, ImageSource, load_image, open_image
 from .labels import CATEGORIES
 from .model import ConvBlock, GoogLeNet
+from .optimize import InferenceNet, build_inference_net
 from .transforms import PREPROCESS, Preprocess, preprocess
 from .weights import WeightsInfo, load_model, resolve_weights
 
@@ -158,6 +165,10 @@ class Engine:
         if precision == "fp16" and self.device.type == "cpu":
             raise ValueError("fp16 autocast is not supported for CPU convolutions; use bf16 or fp32")
         self.precision: str = precision
+        self.inference: nn.Module = self.fast
+        if self.device.type == "cpu":
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            self.inference = build_inference_net(self.fast, dtype=dtype)
         # batch-1 path through torch.compile + CUDA graphs; built lazily on first use (compiling takes seconds).
         self._compile_batch1 = compile_batch1 and self.device.type == "cuda"
         if compile_batch1 and not self._compile_batch1:
@@ -185,6 +196,17 @@ class Engine:
             return f"cuda ({torch.cuda.get_device_name(self.device)})"
         return self.device.type
 
+    @property
+    def inference_description(self) -> str:
+        """What :meth:`logits` runs, in a few words (for logs, the benchmark and the about text)."""
+        net = self.inference
+        if isinstance(net, InferenceNet):
+            kernels = "oneDNN-packed" if net.packed else "plain conv2d"
+            dtype = "bf16" if net.dtype == torch.bfloat16 else "fp32"
+            return f"merged 1x1 convs, {kernels}, {dtype}"
+        text = f"BatchNorm folded + channels_last, {self.precision}"
+        return text + (" + CUDA graphs at batch 1" if self._compile_batch1 else "")
+
     def prepare(self, source: ImageSource) -> tuple[Image.Image, Tensor]:
         """Open, orient and crop an image: (224x224 crop, 1 x 3 x 224 x 224 tensor on this engine's device)."""
         crop, x = preprocess(open_image(source), self.preprocess_spec)
@@ -192,12 +214,14 @@ class Engine:
 
     def _autocast(self):
         dtype = _AUTOCAST_DTYPES.get(self.precision)
-        return nullcontext() if dtype is None else torch.autocast(self.device.type, dtype=dtype)
+        if dtype is None or self.device.type == "cpu":  # the CPU inference net carries its own dtype
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=dtype)
 
     def _batch1_model(self) -> nn.Module:
-        """The compiled model for batch-1 CUDA forwards (built once, thread-safe), else ``fast``."""
+        """The compiled model for batch-1 CUDA forwards (built once, thread-safe), else ``inference``."""
         if not self._compile_batch1:
-            return self.fast
+            return self.inference
         with self._compile_lock:
             if self._compiled is None:
                 # reduce-overhead = CUDA graphs: replays the whole forward as one launch. The compiled module
@@ -207,9 +231,9 @@ class Engine:
 
     @torch.inference_mode()
     def logits(self, x: Tensor) -> Tensor:
-        """Main-head logits of the fast model: N x 3 x H x W -> N x 1000 (float32, on CPU)."""
+        """Main-head logits of the inference model: N x 3 x H x W -> N x 1000 (float32, on CPU)."""
         x = x.to(self.device).contiguous(memory_format=torch.channels_last)
-        model = self._batch1_model() if x.shape[0] == 1 else self.fast
+        model = self._batch1_model() if x.shape[0] == 1 else self.inference
         with self._autocast():
             out = model(x)  # N x 1000
         return out.float().cpu()
