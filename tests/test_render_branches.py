@@ -96,3 +96,59 @@ def test_no_figure_leak_over_many_renders(session):
         render_heatmaps(cap, "inception4a", crop, True)
     assert len(plt.get_fignums()) == before == 0
     assert matplotlib.get_backend().lower() == "agg" or before == 0
+
+
+def test_channel_mosaic_tiles_are_the_coloured_feature_maps():
+    """Every tile is exactly cmap(value / its row's scale), upscaled by an integer factor, at its recorded origin."""
+    from matplotlib import colormaps
+
+    from googlenet.render_branches import HEAT_CMAP, channel_mosaic
+
+    rng = np.random.default_rng(0)
+    rows = [[rng.random((7, 7)).astype(np.float32) * 3 for _ in range(3)],
+            [rng.random((7, 7)).astype(np.float32) for _ in range(2)]]  # a shorter row stays white at the end
+    scales = [3.0, 0.5]  # the second row saturates above 0.5
+    mosaic = channel_mosaic(rows, scales, target=84, gap=6, band=16)
+    factor = 84 // 7
+    assert mosaic.tile == 7 * factor
+    cmap = colormaps[HEAT_CMAP]
+    for r, (maps, scale) in enumerate(zip(rows, scales)):
+        for (x, y), fmap in zip(mosaic.origins[r], maps):
+            tile = mosaic.pixels[y:y + mosaic.tile, x:x + mosaic.tile]
+            expected = cmap(np.clip(fmap / scale, 0, 1), bytes=True)[..., :3]
+            assert np.array_equal(tile[::factor, ::factor], expected)
+            assert np.array_equal(tile[factor - 1::factor, factor - 1::factor], expected)  # nearest, not blurred
+    x, y = mosaic.origins[0][2]
+    assert (mosaic.pixels[y:y + mosaic.tile, x:x + mosaic.tile] != 255).any()
+    _, y1 = mosaic.origins[1][0]
+    assert (mosaic.pixels[y1:y1 + mosaic.tile, x:x + mosaic.tile] == 255).all()  # no third tile in row 2
+    assert (mosaic.pixels[:mosaic.band] == 255).all()  # the label band is empty
+
+
+def test_overlay_heat_blends_colour_over_the_photo():
+    from matplotlib import colormaps
+
+    from googlenet.render_branches import HEAT_CMAP, overlay_heat
+
+    grey = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4)
+    values = np.full((4, 4), 2.0, dtype=np.float32)
+    out = overlay_heat(grey, values, scale=4.0, alpha=0.75)
+    colour = np.asarray(colormaps[HEAT_CMAP](0.5)[:3])
+    expected = np.round((0.75 * colour[None, None] + 0.25 * grey[..., None]) * 255).astype(np.uint8)
+    assert out.dtype == np.uint8 and np.array_equal(out, expected)
+
+
+def test_to_image_trims_to_the_content():
+    from matplotlib.figure import Figure
+
+    from googlenet.figures import to_image
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    ax = fig.add_axes((0.25, 0.25, 0.5, 0.5))
+    ax.set_axis_off()
+    ax.imshow(np.zeros((10, 10, 3)))  # a black square in the middle of a white canvas
+    image = np.asarray(to_image(fig, dpi=100, margin=3))
+    black = (image.sum(axis=2) == 0)
+    rows, cols = np.flatnonzero(black.any(axis=1)), np.flatnonzero(black.any(axis=0))
+    assert rows[0] == 3 and cols[0] == 3 and image.shape[0] - 1 - rows[-1] == 3 and image.shape[1] - 1 - cols[-1] == 3
+    assert 140 <= rows.size <= 152  # the square: half of 300 px (imshow keeps it square inside the 200x150 axes)
