@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import io
 import logging
 import mimetypes
 import os
@@ -274,9 +275,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+# WebP encoder settings for output images: libwebp's fastest method. Gradio's default (method 4, quality 80) took
+# 130 ms for one 1240x678 branch figure on a 2-core CPU, about a fifth of the branch view; method 0 at quality 90
+# takes 30 ms for a file under 1.5x the size, and keeps figure text sharper.
+WEBP_OPTIONS = {"method": 0, "quality": 90}
+
+
+def _encode_pil(img: Any, format: str) -> bytes:
+    """Gradio's ``encode_pil_to_bytes``, with the fast WebP settings above (EXIF kept, as Gradio does)."""
+    if format.lower() != "webp":
+        return processing_utils.encode_pil_to_bytes(img, format)
+    with io.BytesIO() as buffer:
+        exif = processing_utils.get_pil_exif_bytes(img)
+        img.save(buffer, format, **WEBP_OPTIONS, **({"exif": exif} if exif else {}))
+        return buffer.getvalue()
+
+
 def _save_pil_to_cache(img: Any, cache_dir: str, name: str = "image", format: str = "webp") -> str:
-    """Gradio's ``save_pil_to_cache`` (same path), written atomically."""
-    data = processing_utils.encode_pil_to_bytes(img, format)
+    """Gradio's ``save_pil_to_cache`` (same path), written atomically, WebP encoded fast."""
+    data = _encode_pil(img, format)
     folder = Path(cache_dir) / processing_utils.hash_bytes(data)
     folder.mkdir(exist_ok=True, parents=True)
     path = (folder / f"{name}.{format}").resolve()

@@ -82,6 +82,7 @@ class Plan:
 FULL = Plan(warmup=8, runs=40, batches=(8, 32), attribution_size=224, attribution_preset="balanced",
             faithfulness_steps=10, endpoint_seconds=20.0, one_client_requests=10, many_clients=8,
             many_client_requests=3, ig_steps=32, quick=False)
+SECTIONS: tuple[str, ...] = ("forward", "throughput", "bf16", "capture", "attributions", "serving")
 QUICK = Plan(warmup=1, runs=2, batches=(2,), attribution_size=64, attribution_preset="fast",
              faithfulness_steps=None, endpoint_seconds=5.0, one_client_requests=2, many_clients=2,
              many_client_requests=1, ig_steps=4, quick=True)
@@ -510,6 +511,12 @@ def _drive(url: str, endpoint: str, info: dict, images: list[str], clients: int,
     for t in threads:
         t.join()
     wall = time.perf_counter() - wall_start
+    return _latency_stats(latencies, errors, clients, wall)
+
+
+def _latency_stats(latencies: list[float], errors: list[str], clients: int, wall: float) -> dict:
+    import load_test
+
     return {
         "clients": clients,
         "requests": len(latencies),
@@ -521,7 +528,8 @@ def _drive(url: str, endpoint: str, info: dict, images: list[str], clients: int,
     }
 
 
-def serving_section(weights: Optional[Path], device: Optional[str], plan: Plan, work: Path) -> dict:
+def serving_section(weights: Optional[Path], device: Optional[str], plan: Plan, work: Path,
+                    only: Optional[list[str]] = None) -> dict:
     try:
         import load_test
         from gradio_client import Client
@@ -544,19 +552,61 @@ def serving_section(weights: Optional[Path], device: Optional[str], plan: Plan, 
             if plan.quick and name != "/classify":
                 rows.append({"endpoint": name, "skipped": "--quick measures /classify only"})
                 continue
+            if only is not None and name not in only:
+                continue
             # One request before timing: first-use work (an attributor's calibration, lazy loads) is not latency.
             with contextlib.suppress(Exception):
                 load_test.call(client, name, images[1], info)
             one = _drive(server.url, name, info, images, 1, plan.one_client_requests, plan.endpoint_seconds)
+            http = _drive_http(server.url, name, info, images, plan.one_client_requests, plan.endpoint_seconds)
             many = _drive(server.url, name, info, images, plan.many_clients, plan.many_client_requests,
                           plan.endpoint_seconds)
-            rows.append({"endpoint": name, "one_client": one, "many_clients": many})
-            log.info("%s: %s | %s", name, one, many)
+            rows.append({"endpoint": name, "one_client": one, "http": http, "many_clients": many})
+            log.info("%s: %s | http %s | %s", name, one, http, many)
         peak = monitor.stop()
+    floor = floor_section(plan, work, images, api.get("/classify", {}))
     return {"available": True, "cold_start_s": round(cold_start, 2), "peak_rss_mb": round(peak / 2**20, 1),
             "cold_start_definition": "process start to the first answered /classify (gradio_client)",
             "rss_definition": "server process and children, sampled every 0.1 s over the whole session",
-            "rows": rows}
+            "rows": rows, "floor": floor}
+
+
+def _drive_http(url: str, endpoint: str, info: dict, images: list[str], requests: int, seconds: float) -> dict:
+    """One REST-API user (bench/load_test.HttpCaller: no gradio_client), sequential requests."""
+    import load_test
+
+    caller = load_test.HttpCaller(url)
+    latencies: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+    try:
+        for k in range(requests):
+            if k > 0 and time.monotonic() > deadline:
+                break
+            start = time.perf_counter()
+            try:
+                caller(endpoint, images[k % len(images)], info)
+                latencies.append(time.perf_counter() - start)
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                errors.append(f"{exc.__class__.__name__}: {exc}"[:200])
+    finally:
+        caller.close()
+    return _latency_stats(latencies, errors, 1, sum(latencies))
+
+
+def floor_section(plan: Plan, work: Path, images: list[str], info: dict) -> dict:
+    """The same client calls against bench/floor_app.py: a /classify with the same inputs and outputs that does
+    no work. Its latency is what Gradio and the client cost on this machine, whatever the model."""
+    import load_test
+
+    if not info:
+        return {"available": False, "reason": "no /classify endpoint"}
+    with load_test.launched_app(work, None, None, script=Path(__file__).with_name("floor_app.py")) as server:
+        with contextlib.suppress(Exception):  # warm-up
+            load_test.call(__import__("gradio_client").Client(server.url, verbose=False), "/classify", images[0], info)
+        one = _drive(server.url, "/classify", info, images, 1, plan.one_client_requests, plan.endpoint_seconds)
+        http = _drive_http(server.url, "/classify", info, images, plan.one_client_requests, plan.endpoint_seconds)
+    return {"available": True, "one_client": one, "http": http}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -577,16 +627,18 @@ def render(report: dict) -> str:
            f"GPU: {m['gpu'] or 'none'}; device {m['device']}; torch {m['torch']}, torchvision {m['torchvision']}, "
            f"gradio {m['gradio']}; load average at start {m['load_average']}.\n\nWeights: {report['weights']}\n"]
     f = report["forward"]
-    out.append(f"## Batch-1 forward ({f['runs']} interleaved runs after {f['warmup']} warm-up, median)\n")
-    out.append(_table(["model", "median ms", "ratio vs torchvision", "max abs logit diff", "within 1e-4", "note"],
-                      [[r["model"], r["median_ms"], r["ratio_vs_torchvision"], r["max_abs_logit_diff"],
-                        r["within_1e-4"], r["note"]] for r in f["rows"]]))
-    out.append("\n## Throughput\n")
-    out.append(_table(["batch", "model", "median ms", "images/s"],
-                      [[r["batch"], r["model"], r["median_ms"], r["images_per_s"]]
-                       for r in report["throughput"]["rows"]]))
+    if "rows" in f:
+        out.append(f"## Batch-1 forward ({f['runs']} interleaved runs after {f['warmup']} warm-up, median)\n")
+        out.append(_table(["model", "median ms", "ratio vs torchvision", "max abs logit diff", "within 1e-4",
+                           "note"], [[r["model"], r["median_ms"], r["ratio_vs_torchvision"], r["max_abs_logit_diff"],
+                                      r["within_1e-4"], r["note"]] for r in f["rows"]]))
+    if "rows" in report["throughput"]:
+        out.append("\n## Throughput\n")
+        out.append(_table(["batch", "model", "median ms", "images/s"],
+                          [[r["batch"], r["model"], r["median_ms"], r["images_per_s"]]
+                           for r in report["throughput"]["rows"]]))
     b = report["bf16"]
-    out.append("\n## bf16 autocast vs fp32 (example photos)\n")
+    out.append("\n## bf16 vs fp32 (example photos)\n")
     out.append(f"top-1 agreement {b['top1_agreement']}, max probability difference {b['max_prob_diff']}, native "
                f"{b['native']}; never the default" if b.get("available") else f"not available: {b['reason']}")
     c = report["capture"]
@@ -608,14 +660,23 @@ def render(report: dict) -> str:
         rows = []
         for r in s["rows"]:
             if "skipped" in r:
-                rows.append([r["endpoint"], r["skipped"], "", "", "", "", "", ""])
+                rows.append([r["endpoint"], r["skipped"], "", "", "", "", "", "", ""])
                 continue
-            one, many = r["one_client"], r["many_clients"]
+            one, many, http = r["one_client"], r["many_clients"], r.get("http", {})
             rows.append([f"`{r['endpoint']}`", one["p50_ms"], one["p95_ms"], one["requests_per_s"],
-                         many["p50_ms"], many["p95_ms"], many["requests_per_s"], one["errors"] + many["errors"]])
+                         http.get("p50_ms"), many["p50_ms"], many["p95_ms"], many["requests_per_s"],
+                         one["errors"] + many["errors"] + http.get("errors", 0)])
+        floor = s.get("floor", {})
+        if floor.get("available"):
+            one, http = floor["one_client"], floor["http"]
+            rows.append(["floor: a `/classify` that does no work (bench/floor_app.py)", one["p50_ms"],
+                         one["p95_ms"], one["requests_per_s"], http["p50_ms"], "", "", "",
+                         one["errors"] + http["errors"]])
         n = report["plan"]["many_clients"]
-        out.append(_table(["endpoint", "1 client p50 ms", "p95 ms", "req/s", f"{n} clients p50 ms", "p95 ms",
-                           "req/s", "errors"], rows))
+        out.append(_table(["endpoint", "1 client p50 ms", "p95 ms", "req/s", "REST API p50 ms",
+                           f"{n} clients p50 ms", "p95 ms", "req/s", "errors"], rows))
+        out.append("\n1 and {n} clients: gradio_client; REST API: one user of `POST /gradio_api/call/<name>` + its "
+                   "event stream, no gradio_client (which polls for messages every 50 ms).".replace("{n}", str(n)))
         out.append(f"\ncold start (process start to first answered /classify): {s['cold_start_s']} s; "
                    f"serving process peak RSS: {s['peak_rss_mb']} MB")
     else:
@@ -633,10 +694,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--gpu-targets", action="store_true", help="also batch 256 throughput (GPU)")
     parser.add_argument("--compile", action="store_true", help="CUDA: also time torch.compile + CUDA graphs")
     parser.add_argument("--no-serving", action="store_true", help="skip the launched-app section")
+    parser.add_argument("--sections", default=",".join(SECTIONS),
+                        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
+    parser.add_argument("--endpoints", help="serving: only these endpoints, e.g. /classify,/branches")
     parser.add_argument("--runs", type=int, help="timed runs per forward candidate (default 40; quick 2)")
     parser.add_argument("--per-client", type=int, help="requests per client with 8 clients (default 3)")
     args = parser.parse_args(argv)
+    sections = [name.strip() for name in args.sections.split(",") if name.strip()]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
+    if args.no_serving and "serving" in sections:
+        sections.remove("serving")
+    endpoints = [e.strip() for e in args.endpoints.split(",")] if args.endpoints else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per HTTP request otherwise
     plan = QUICK if args.quick else FULL
     if args.runs:
         plan = replace(plan, runs=max(2, args.runs), warmup=max(1, min(plan.warmup, args.runs // 4)))
@@ -662,27 +734,27 @@ def main(argv: Optional[list[str]] = None) -> int:
             if args.json:
                 args.json.write_text(json.dumps({**report, "partial": True}, indent=2, default=str))
 
-        report["forward"] = forward_section(engine, tv, plan, args.compile)
-        checkpoint()
-        log.info("forward: ours %.1f ms, torchvision %.1f ms", report["forward"]["ours_ms"],
-                 report["forward"]["torchvision_ms"])
+        skipped = {"available": False, "reason": "not in --sections"}
         batches = plan.batches + ((256,) if args.gpu_targets and device.type == "cuda" else ())
-        report["throughput"] = throughput_section(engine, tv, plan, batches)
-        checkpoint()
-        report["bf16"] = bf16_section(engine, plan)
-        checkpoint()
-        report["capture"] = capture_section(engine, plan)
-        checkpoint()
-        report["attributions"] = attribution_section(engine, plan)
-        checkpoint()
-        del tv
-        if args.no_serving:
-            report["serving"] = {"available": False, "reason": "--no-serving"}
-        else:
-            report["serving"] = serving_section(info.path, args.device, plan, work)
-    errors = sum(r["one_client"]["errors"] + r["many_clients"]["errors"]
+        run_section = {
+            "forward": lambda: forward_section(engine, tv, plan, args.compile),
+            "throughput": lambda: throughput_section(engine, tv, plan, batches),
+            "bf16": lambda: bf16_section(engine, plan),
+            "capture": lambda: capture_section(engine, plan),
+            "attributions": lambda: attribution_section(engine, plan),
+            "serving": lambda: serving_section(info.path, args.device, plan, work, endpoints),
+        }
+        for name in SECTIONS:
+            if name == "serving":
+                del tv  # the launched app is measured alone: free this process's second model first
+            report[name] = run_section[name]() if name in sections else skipped
+            checkpoint()
+            if name == "forward" and name in sections:
+                log.info("forward: ours %.1f ms, torchvision %.1f ms", report["forward"]["ours_ms"],
+                         report["forward"]["torchvision_ms"])
+    errors = sum(r["one_client"]["errors"] + r["many_clients"]["errors"] + r.get("http", {}).get("errors", 0)
                  for r in report["serving"].get("rows", []) if "one_client" in r)
-    report["ok"] = bool(report["forward"]["ok"] and errors == 0)
+    report["ok"] = bool(report["forward"].get("ok", True) and errors == 0)
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
     print(render(report))
     if args.json:

@@ -183,21 +183,23 @@ class Server:
 
 
 @contextlib.contextmanager
-def launched_app(work: Path, weights: Optional[str], device: Optional[str], timeout: float = 240.0
-                 ) -> Iterator[Server]:
-    """``python app.py`` on 127.0.0.1 with the debug endpoint on and a private Gradio cache; stopped afterwards."""
+def launched_app(work: Path, weights: Optional[str], device: Optional[str], timeout: float = 240.0,
+                 script: Path = ROOT / "app.py") -> Iterator[Server]:
+    """``python app.py`` on 127.0.0.1 with the debug endpoint on and a private Gradio cache; stopped afterwards.
+
+    ``script``: another app with the same ``--host``/``--port`` options (the benchmark's bench/floor_app.py)."""
     port = free_port()
-    cache = work / "gradio-cache"
+    cache = work / f"gradio-cache-{script.stem}"
     cache.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "SPACE"))}
     env.update(GOOGLENET_DEBUG_ENDPOINTS="1", GRADIO_TEMP_DIR=str(cache), GRADIO_ANALYTICS_ENABLED="False",
                PYTHONUNBUFFERED="1")
-    args = [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(port)]
+    args = [sys.executable, str(script), "--host", "127.0.0.1", "--port", str(port)]
     if weights:
         args += ["--weights", weights]
     if device:
         args += ["--device", device]
-    log_path = work / "app.log"
+    log_path = work / f"{script.stem}.log"
     with open(log_path, "w") as log_file:
         process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -296,6 +298,50 @@ def call(client: Client, endpoint: str, image: str, info: dict) -> Any:
     recipe = RECIPES.get(endpoint, Recipe())
     args = (recipe.args or generic_args)(image, info)
     return client.predict(*args, api_name=endpoint)
+
+
+class HttpCaller:
+    """The REST API a ``curl`` user calls, without gradio_client: upload, ``POST /gradio_api/call/<name>``, then
+    read the server-sent events until ``complete``. Output files are returned as URLs, not downloaded.
+
+    Why both: gradio_client polls its message queue every 50 ms (``gradio_client/utils.py``), which adds a
+    client-side floor of about 100-150 ms to every call on a small machine; this shows what the server itself costs.
+    """
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.base = url.rstrip("/") + "/gradio_api"
+        self.http = httpx.Client(timeout=600.0)
+
+    def _upload(self, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("meta", {}).get("_type") == "gradio.FileData":
+            with open(value["path"], "rb") as handle:
+                response = self.http.post(f"{self.base}/upload", files={"files": handle})
+            response.raise_for_status()
+            return {"path": response.json()[0], "meta": {"_type": "gradio.FileData"}}
+        return value
+
+    def __call__(self, endpoint: str, image: str, info: dict) -> Any:
+        recipe = RECIPES.get(endpoint, Recipe())
+        data = [self._upload(v) for v in (recipe.args or generic_args)(image, info)]
+        response = self.http.post(f"{self.base}/call{endpoint}", json={"data": data})
+        response.raise_for_status()
+        event_id = response.json()["event_id"]
+        event = None
+        with self.http.stream("GET", f"{self.base}/call{endpoint}/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    event = line[len("event: "):].strip()
+                elif line.startswith("data: ") and event in {"complete", "error"}:
+                    payload = json.loads(line[len("data: "):]) if line[6:].strip() not in ("", "null") else None
+                    if event == "error":
+                        raise RuntimeError(f"{endpoint} answered an error: {payload}")
+                    return payload
+        raise RuntimeError(f"{endpoint}: the event stream ended without an answer")
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def fingerprint(client: Client) -> Optional[dict]:

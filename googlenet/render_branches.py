@@ -64,7 +64,9 @@ def render_overview(shares: np.ndarray, measure_label: str, text: BranchText = B
     if shares.shape != (len(INCEPTION_MODULES), len(BRANCHES)):
         raise ValueError(f"expected a 9 x 4 share matrix, got {shares.shape}")
     with rc_context(RC):
-        fig = Figure(figsize=(7.6, 4.6), layout="constrained")
+        # Fixed margins (in inches) instead of constrained layout, which measured every text twice per draw.
+        fig = Figure(figsize=(7.6, 4.6), dpi=DPI)
+        fig.subplots_adjust(left=0.7 / 7.6, right=1 - 0.15 / 7.6, top=1 - 0.35 / 4.6, bottom=1.05 / 4.6)
         ax = fig.subplots()
         ys = np.arange(len(INCEPTION_MODULES))[::-1]  # first module on top
         left = np.zeros(len(INCEPTION_MODULES))
@@ -82,7 +84,7 @@ def render_overview(shares: np.ndarray, measure_label: str, text: BranchText = B
         ax.set_xlabel(f"{text.overview_axis} · {text.measure.format(measure=measure_label)}")
         ax.set_title(text.overview_title)
         ax.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, fontsize=8)
-        return to_image(fig)
+        return to_image(fig, dpi=DPI)
 
 
 def mean_activation_map(part: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -108,39 +110,29 @@ def overlay_heat(grey: np.ndarray, values: np.ndarray, scale: float, alpha: floa
 def render_heatmaps(cap: Capture, module: str, crop: Image.Image, shared_scale: bool,
                     text: BranchText = BranchText()) -> Image.Image:
     """Four panels: each branch's mean activation, upsampled and overlaid on the crop, with colour bar(s)."""
-    size = (crop.size[1], crop.size[0])
-    maps = [mean_activation_map(part, size) for part in cap.branches[module]]
+    side = 288  # panel size in screen pixels (the 224x224 crop, enlarged)
+    grey = np.asarray(crop.convert("L").resize((side, side), Image.BILINEAR), dtype=np.float32) / 255.0
+    maps = [mean_activation_map(part, (side, side)) for part in cap.branches[module]]
     scales = _scales(maps, shared_scale)
-    grey = np.asarray(crop.convert("L"), dtype=np.float32) / 255.0
     panels = [overlay_heat(grey, values, scale) for values, scale in zip(maps, scales)]
     # Per-branch scales put a colour bar right of every panel: leave room for it.
-    mosaic = tile_images([panels], gap=64 if not shared_scale else 12, band=22)
-    # One image in a fixed pixel layout: no constrained layout over four axes and their colour bars.
-    zoom = 1.3
-    left, right, top, bottom = 8, 96 if shared_scale else 70, 46, 8
-    body_w, body_h = mosaic.pixels.shape[1] * zoom, mosaic.pixels.shape[0] * zoom
-    fig_w, fig_h = body_w + left + right, body_h + top + bottom
+    mosaic = tile_images([panels], gap=16 if shared_scale else 84, band=28)
+    titles = [f"{branch_display_name(b)} ({part.shape[0]} ch, {part.shape[1]}x{part.shape[2]})"
+              for b, part in zip(BRANCHES, cap.branches[module])]
+    note = text.shared_scale if shared_scale else text.per_branch_scale
     with rc_context(RC):
-        fig = Figure(figsize=(fig_w / DPI, fig_h / DPI), dpi=DPI)
-        ax = fig.add_axes((left / fig_w, bottom / fig_h, body_w / fig_w, body_h / fig_h))
-        ax.imshow(mosaic.pixels, interpolation="bilinear")
-        ax.set_axis_off()
-        panel_h = (mosaic.pixels.shape[0] - mosaic.band) * zoom
-        for j, ((x, y), part) in enumerate(zip(mosaic.origins[0], cap.branches[module])):
-            title = f"{branch_display_name(BRANCHES[j])} ({part.shape[0]} ch, {part.shape[1]}x{part.shape[2]})"
-            ax.text(x + mosaic.tile / 2, y - mosaic.band / 2, title, ha="center", va="center",
-                    color=BRANCH_COLOURS[j])
+        layout = _PixelLayout(mosaic, left=8, right=96 if shared_scale else 84, top=46, bottom=8)
+        fig = layout.figure()
+        for j, (x, y) in enumerate(mosaic.origins[0]):
+            layout.text(fig, x + side / 2, y - mosaic.band / 2, titles[j], color=BRANCH_COLOURS[j])
             if not shared_scale:
-                right_edge = left + (x + panels[j].shape[1]) * zoom
-                _colour_bar(fig, (right_edge + 6, bottom + panel_h * 0.1, 9, panel_h * 0.8), (fig_w, fig_h),
-                            scales[j], text.activation if j == len(panels) - 1 else None)
+                layout.colour_bar(fig, (x + side + 8, y + side * 0.1, 10, side * 0.8), scales[j],
+                                  text.activation if j == len(panels) - 1 else None)
         if shared_scale:
-            _colour_bar(fig, (left + body_w + 14, bottom + panel_h * 0.1, 12, panel_h * 0.8), (fig_w, fig_h),
-                        scales[0], text.activation)
-        note = text.shared_scale if shared_scale else text.per_branch_scale
-        fig.text(0.5, 1 - 6 / fig_h, f"{text.heatmap_title.format(module=module_display_name(module))}\n{note}",
-                 ha="center", va="top")
-        return to_image(fig, dpi=DPI)
+            x, y = mosaic.origins[0][-1]
+            layout.colour_bar(fig, (x + side + 16, y + side * 0.1, 12, side * 0.8), scales[0], text.activation)
+        layout.title(fig, f"{text.heatmap_title.format(module=module_display_name(module))}\n{note}")
+        return layout.render(fig)
 
 
 @dataclass(frozen=True)
@@ -169,6 +161,7 @@ class Mosaic:
 
     pixels: np.ndarray  # H x W x 3 uint8
     tile: int  # side of a tile in mosaic pixels (a feature map upscaled by an integer factor, nearest neighbour)
+    tile_shape: tuple[int, int]  # (height, width) of every tile
     origins: list[list[tuple[int, int]]]  # per row, per column: (x, y) of the tile's top-left corner
     band: int  # empty rows above each row of tiles, for the channel labels
 
@@ -190,7 +183,7 @@ def tile_images(rows: list[list[np.ndarray]], *, gap: int, band: int) -> Mosaic:
             x = c * (tile_w + gap)
             pixels[y:y + tile_h, x:x + tile_w] = picture
             origins[-1].append((x, y))
-    return Mosaic(pixels, max(tile_h, tile_w), origins, band)
+    return Mosaic(pixels, max(tile_h, tile_w), (tile_h, tile_w), origins, band)
 
 
 def channel_mosaic(rows: list[list[np.ndarray]], scales: list[float], cmap_name: str = HEAT_CMAP, *,
@@ -211,15 +204,6 @@ def channel_mosaic(rows: list[list[np.ndarray]], scales: list[float], cmap_name:
     return tile_images(coloured, gap=gap, band=band)
 
 
-def _colour_bar(fig: Figure, box: tuple[float, float, float, float], fig_size: tuple[float, float], scale: float,
-                label: Optional[str] = None) -> None:
-    """A colour bar for 0..scale in a box given in figure pixels (x, y from the bottom, width, height)."""
-    fig_w, fig_h = fig_size
-    x, y, w, h = box
-    cax = fig.add_axes((x / fig_w, y / fig_h, w / fig_w, h / fig_h))
-    fig.colorbar(ScalarMappable(norm=Normalize(0.0, scale), cmap=colormaps[HEAT_CMAP]), cax=cax, label=label)
-
-
 def render_channels(cap: Capture, module: str, n: int, shared_scale: bool,
                     text: BranchText = BranchText()) -> Image.Image:
     """A grid, one row per branch, of its ``n`` most active channels' feature maps, with colour bar(s)."""
@@ -227,35 +211,72 @@ def render_channels(cap: Capture, module: str, n: int, shared_scale: bool,
     rows_maps = [[cap.branches[module][BRANCHES.index(r.branch)][r.index].astype(np.float32) for r in row]
                  for row in ranks]
     scales = _scales([np.stack(row) for row in rows_maps], shared_scale)
-    mosaic = channel_mosaic(rows_maps, scales)
-    # A fixed layout in pixels (no constrained layout: it measured every text of every axes, twice).
-    zoom = 1.5  # screen pixels per mosaic pixel
-    left, right, top, bottom = 104, 96, 46, 8
-    body_w, body_h = mosaic.pixels.shape[1] * zoom, mosaic.pixels.shape[0] * zoom
-    fig_w, fig_h = max(body_w + left + right, 560), body_h + top + bottom
-    x0 = (fig_w - body_w - left - right) / 2 + left  # centred when the title makes the figure wider
+    mosaic = channel_mosaic(rows_maps, scales, target=126, gap=10, band=22)
+    note = text.shared_scale if shared_scale else text.per_branch_scale
     with rc_context(RC):
-        fig = Figure(figsize=(fig_w / DPI, fig_h / DPI), dpi=DPI)
-        ax = fig.add_axes((x0 / fig_w, bottom / fig_h, body_w / fig_w, body_h / fig_h))
-        ax.imshow(mosaic.pixels, interpolation="nearest")
-        ax.set_axis_off()
+        layout = _PixelLayout(mosaic, left=104, right=96, top=46, bottom=8, min_width=560)
+        fig = layout.figure()
         for row, branch_ranks in enumerate(ranks):
             for (x, y), r in zip(mosaic.origins[row], branch_ranks):
-                ax.text(x + mosaic.tile / 2, y - mosaic.band / 2, text.channel_label.format(
-                    index=r.index, global_index=r.global_index), ha="center", va="center", fontsize=7)
+                layout.text(fig, x + mosaic.tile / 2, y - mosaic.band / 2, text.channel_label.format(
+                    index=r.index, global_index=r.global_index), fontsize=7)
             x, y = mosaic.origins[row][0]
-            ax.text(-8, y + mosaic.tile / 2, branch_display_name(BRANCHES[row]), ha="right", va="center",
-                    color=BRANCH_COLOURS[row], fontsize=9)
-        bar_x = x0 + body_w + 14
+            layout.text(fig, x - 10, y + mosaic.tile / 2, branch_display_name(BRANCHES[row]), ha="right",
+                        color=BRANCH_COLOURS[row], fontsize=9)
+        right_edge = mosaic.pixels.shape[1]
         if shared_scale:
-            _colour_bar(fig, (bar_x, bottom + body_h * 0.1, 12, body_h * 0.8), (fig_w, fig_h), scales[0],
-                        text.activation)
+            height = mosaic.pixels.shape[0]
+            layout.colour_bar(fig, (right_edge + 14, height * 0.1, 12, height * 0.8), scales[0], text.activation)
         else:
             for row, scale in enumerate(scales):
                 _, y = mosaic.origins[row][0]
-                y_top = bottom + body_h - y * zoom  # the row's top edge, in figure pixels from the bottom
-                _colour_bar(fig, (bar_x, y_top - mosaic.tile * zoom, 10, mosaic.tile * zoom), (fig_w, fig_h), scale)
-        note = text.shared_scale if shared_scale else text.per_branch_scale
-        fig.text(0.5, 1 - 6 / fig_h, f"{text.channels_title.format(module=module_display_name(module), n=n)}\n{note}",
-                 ha="center", va="top")
-        return to_image(fig, dpi=DPI)
+                layout.colour_bar(fig, (right_edge + 14, y, 10, mosaic.tile), scale)
+        layout.title(fig, f"{text.channels_title.format(module=module_display_name(module), n=n)}\n{note}")
+        return layout.render(fig)
+
+
+class _PixelLayout:
+    """A figure laid out in screen pixels around a mosaic that is pasted 1:1 (no resampling, no axes).
+
+    Positions given to the methods are mosaic pixels (x right, y DOWN from the mosaic's top-left corner), the way
+    :class:`Mosaic` records its tiles; this class converts them to figure coordinates.
+    """
+
+    def __init__(self, mosaic: Mosaic, *, left: int, right: int, top: int, bottom: int, min_width: int = 0) -> None:
+        self.mosaic = mosaic
+        height, width = mosaic.pixels.shape[:2]
+        self.width = max(left + width + right, min_width)
+        self.height = top + height + bottom
+        self.x0 = (self.width - width - left - right) // 2 + left  # centred when the title needs a wider figure
+        self.y0 = bottom  # the mosaic's bottom edge, from the figure's bottom
+
+    def figure(self) -> Figure:
+        """An empty figure of the layout's size: texts and colour bars go on it, the mosaic is pasted at the end."""
+        return Figure(figsize=(self.width / DPI, self.height / DPI), dpi=DPI)
+
+    def render(self, fig: Figure) -> Image.Image:
+        """The figure drawn, with the mosaic's tiles pasted pixel for pixel (no resampling) where the layout put
+        them. Tiles only: the mosaic's white gaps and label bands hold the texts and colour bars."""
+        top = self.height - self.y0 - self.mosaic.pixels.shape[0]
+        h, w = self.mosaic.tile_shape
+        pastes = [(self.mosaic.pixels[y:y + h, x:x + w], self.x0 + x, top + y)
+                  for row in self.mosaic.origins for x, y in row]
+        return to_image(fig, dpi=DPI, pastes=pastes)
+
+    def _point(self, x: float, y: float) -> tuple[float, float]:
+        """Mosaic pixels -> figure fraction."""
+        return (self.x0 + x) / self.width, (self.y0 + self.mosaic.pixels.shape[0] - y) / self.height
+
+    def text(self, fig: Figure, x: float, y: float, s: str, ha: str = "center", **kwargs) -> None:  # noqa: ANN003
+        fig.text(*self._point(x, y), s, ha=ha, va="center", **kwargs)
+
+    def colour_bar(self, fig: Figure, box: tuple[float, float, float, float], scale: float,
+                   label: Optional[str] = None) -> None:
+        """A colour bar for 0..scale in ``box`` = (x, y of its top, width, height) in mosaic pixels."""
+        x, y, w, h = box
+        left, top = self._point(x, y)
+        cax = fig.add_axes((left, top - h / self.height, w / self.width, h / self.height))
+        fig.colorbar(ScalarMappable(norm=Normalize(0.0, scale), cmap=colormaps[HEAT_CMAP]), cax=cax, label=label)
+
+    def title(self, fig: Figure, s: str) -> None:
+        fig.text(0.5, 1 - 6 / self.height, s, ha="center", va="top")

@@ -54,6 +54,7 @@ def app_module(weights_file, monkeypatch, tmp_path):
 
 
 def test_changing_module_and_options_does_not_run_the_model(app_module, monkeypatch):
+    app_module.get_engine()  # built first: building it self-checks the inference net with a forward pass
     calls = {"forward": 0, "branches": 0, "classifier": 0}
     originals = (GoogLeNet.forward, GoogLeNet.classifier, Inception.forward_branches)
 
