@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import functools
 import io
 import logging
 import mimetypes
@@ -23,7 +24,7 @@ import time
 from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 # First: on Hugging Face ZeroGPU, `spaces` must be imported before torch (the googlenet package imports torch).
 from zerogpu import ZEROGPU, gpu  # isort: skip
@@ -40,8 +41,9 @@ from googlenet.activations import Capture, Measure, capture, overview_shares
 from googlenet.aux_heads import AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult
 from googlenet.branch_facts import module_facts
 from googlenet.images import ImageInputError, ImageNotice
-from googlenet.inference import Classification, Engine, select_device
+from googlenet.inference import PRECISIONS, Classification, Engine, select_device
 from googlenet.labels import CATEGORIES, category_index
+from googlenet.memory import limit_arenas, release_free_memory
 from googlenet.model import branch_display_name, module_display_name
 from googlenet.render_aux_heads import ChartText, render_head_charts
 from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
@@ -76,6 +78,7 @@ class Settings:
     allow_download: bool = True
     require_pretrained: bool = False
     aux_weights: Optional[str] = None  # a distill-aux file for the aux heads (issue 5)
+    precision: str = "auto"  # googlenet.inference.PRECISIONS, for /classify (Engine.logits) only
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -85,6 +88,7 @@ class Settings:
             allow_download=not _env_flag("GOOGLENET_NO_DOWNLOAD"),
             require_pretrained=_env_flag("GOOGLENET_REQUIRE_PRETRAINED"),
             aux_weights=os.environ.get("GOOGLENET_AUX_WEIGHTS") or None,
+            precision=os.environ.get("GOOGLENET_PRECISION") or "auto",
         )
 
 
@@ -110,6 +114,7 @@ def get_engine() -> Engine:
                 device=_settings.device,
                 allow_download=_settings.allow_download,
                 require_pretrained=_settings.require_pretrained,
+                precision=_settings.precision,
             )
         return _engine
 
@@ -757,6 +762,22 @@ def build_branches_tab(page: Page) -> None:
 # Attributions tab (issue 4)
 # ---------------------------------------------------------------------------------------------------------------
 
+def releases_memory(fn: Callable) -> Callable:
+    """After the event (answer or error), hand the memory its passes freed back to the OS (googlenet.memory).
+
+    Attributions allocate hundreds of MB of activations per request in Gradio's worker threads; without this the
+    server's RSS stayed at its highest point long after the burst."""
+
+    @functools.wraps(fn)  # keeps the signature: Gradio reads it for the request/progress parameters
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_free_memory()
+
+    return wrapper
+
+
 _attributor: Optional[attr_lib.Attributor] = None
 _attributor_engine: Optional[Engine] = None
 _attributor_lock = threading.Lock()
@@ -848,6 +869,7 @@ def attribution_cost(image: Optional[str], method: str, preset: str, layer: str,
     return text
 
 
+@releases_memory
 def attribute(image: Optional[str], method: str, target: Optional[str], preset: str, layer: str, display: str,
               baseline: str, budget: float, steps: float, window: float, stride: float,
               request: gr.Request = None, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
@@ -885,6 +907,7 @@ def attribute(image: Optional[str], method: str, target: Optional[str], preset: 
     return figure, summary, payload
 
 
+@releases_memory
 def compare_attributions(image: Optional[str], methods: list[str], target: Optional[str], preset: str, layer: str,
                          display: str, scale: str, budget: float, request: gr.Request = None,
                          progress: gr.Progress = gr.Progress()) -> tuple[Any, dict]:
@@ -921,6 +944,7 @@ def compare_attributions(image: Optional[str], methods: list[str], target: Optio
     return figure, {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
 
 
+@releases_memory
 def sanity_check(image: Optional[str], method: str, target: Optional[str], preset: str, layer: str, mode: str,
                  budget: float, request: gr.Request = None,
                  progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
@@ -966,6 +990,7 @@ def _branch_maps_figure(view: Optional[BranchView], module: str, display: str, l
                                           text=_attr_text(lang))
 
 
+@releases_memory
 def attribute_branches(image: Optional[str], target: Optional[str], branch_method: str, preset: str, module: str,
                        display: str, request: gr.Request = None,
                        progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, dict, Optional[BranchView]]:
@@ -1306,12 +1331,17 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="largest accepted upload in MB (larger ones get HTTP 413; default 20)")
     parser.add_argument("--queue-size", type=int, default=int(os.environ.get("GOOGLENET_QUEUE_SIZE", "64")),
                         help="requests that may wait in the queue before new ones are turned away (default 64)")
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="of /classify: auto (default: fp16 on CUDA, fp32 elsewhere), fp32, bf16 (faster on CPUs "
+                             "with AMX or avx512_bf16, probabilities move by ~1e-2), fp16 (CUDA). Branches, "
+                             "attributions and aux heads always run in fp32. Default $GOOGLENET_PRECISION")
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parse_args(argv)
+    limit_arenas(2)  # before Gradio starts its worker threads (see googlenet/memory.py)
     configure(
         replace(
             _settings,
@@ -1320,6 +1350,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             allow_download=_settings.allow_download and not args.no_download,
             require_pretrained=_settings.require_pretrained or args.require_pretrained,
             aux_weights=args.aux_weights or _settings.aux_weights,
+            precision=args.precision or _settings.precision,
         )
     )
     engine = get_engine()  # load now: fail fast, and the first request is not slow

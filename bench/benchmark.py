@@ -461,11 +461,50 @@ def attribution_section(engine: Engine, plan: Plan) -> dict:
         if engine.device.type == "cuda":
             row["peak_cuda_mb"] = round((torch.cuda.max_memory_allocated(engine.device) - base) / 2**20, 1)
         rows.append(row)
+    bf16 = bf16_attribution_check(engine, plan, attr_lib)
     return {"available": True, "input": f"{plan.attribution_size}x{plan.attribution_size}",
-            "faithfulness_steps": plan.faithfulness_steps,
+            "faithfulness_steps": plan.faithfulness_steps, "bf16_check": bf16,
             "memory": "peak RSS increase sampled every 5 ms with psutil (lower bound: reused allocator memory is "
                       "not counted)" + ("; CUDA: max_memory_allocated" if engine.device.type == "cuda" else ""),
             "rows": rows}
+
+
+class _Bf16Autocast(torch.nn.Module):
+    """``model`` under bf16 autocast, outputs in float32: how attributions would run in bf16."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+            return self.model(x).float()
+
+
+def bf16_attribution_check(engine: Engine, plan: Plan, attr_lib: Any) -> dict:
+    """Would bf16 autocast be acceptable for attributions? IG with ``plan.ig_steps`` steps in fp32 and in bf16 on
+    the example photos, for the top-1 class and for a low-ranked class: time and Spearman rank correlation of the
+    maps. (It was not: see the README. The app runs attributions in fp32.)"""
+    if engine.device.type == "cpu" and not bf16_native():
+        return {"available": False, "reason": "no native bf16 on this CPU (emulated bf16 is slower than fp32)"}
+    fp32 = attr_lib.Attributor.for_engine(engine, pool_size=1)
+    low = attr_lib.Attributor(_Bf16Autocast(engine.fast), pool_size=1, channels_last=True,
+                              preprocess_spec=engine.preprocess_spec)
+    settings = attr_lib.AttributionSettings(method="integrated_gradients", steps=plan.ig_steps)
+    rows = []
+    for photo in PHOTOS[:1] if plan.quick else PHOTOS:
+        _, x = engine.prepare(photo)
+        if plan.attribution_size != 224:
+            x = torch.nn.functional.interpolate(x, size=(plan.attribution_size,) * 2, mode="bilinear",
+                                                align_corners=False)
+        ranking = engine.logits(x)[0].argsort(descending=True)
+        for label, target in (("top-1", int(ranking[0])), ("rank 500", int(ranking[499]))):
+            a = fp32.attribute(x, settings, target=target, faithfulness_steps=None)
+            b = low.attribute(x, settings, target=target, faithfulness_steps=None)
+            rows.append({"photo": photo.name, "target": label, "fp32_s": round(a.elapsed_s, 3),
+                         "bf16_s": round(b.elapsed_s, 3),
+                         "spearman": round(attr_lib.spearman(a.map.ravel(), b.map.ravel()), 3)})
+    return {"available": True, "rows": rows}
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -557,11 +596,14 @@ def serving_section(weights: Optional[Path], device: Optional[str], plan: Plan, 
             # One request before timing: first-use work (an attributor's calibration, lazy loads) is not latency.
             with contextlib.suppress(Exception):
                 load_test.call(client, name, images[1], info)
+            phase_start = time.monotonic()
             one = _drive(server.url, name, info, images, 1, plan.one_client_requests, plan.endpoint_seconds)
             http = _drive_http(server.url, name, info, images, plan.one_client_requests, plan.endpoint_seconds)
             many = _drive(server.url, name, info, images, plan.many_clients, plan.many_client_requests,
                           plan.endpoint_seconds)
-            rows.append({"endpoint": name, "one_client": one, "http": http, "many_clients": many})
+            phase = [rss for t, rss in list(monitor.samples) if t >= phase_start]
+            rows.append({"endpoint": name, "one_client": one, "http": http, "many_clients": many,
+                         "rss_peak_mb": round(max(phase) / 2**20, 1) if phase else None})
             log.info("%s: %s | http %s | %s", name, one, http, many)
         peak = monitor.stop()
     floor = floor_section(plan, work, images, api.get("/classify", {}))
@@ -652,6 +694,12 @@ def render(report: dict) -> str:
         out.append(_table(["method", "images", "seconds", "peak RSS increase MB"],
                           [[r["method"], r["images"], r["seconds"], r["peak_rss_increase_mb"]] for r in a["rows"]]))
         out.append(f"\nmemory: {a['memory']}")
+        check = a.get("bf16_check", {})
+        if check.get("available"):
+            out.append("\nIntegrated Gradients in bf16 autocast vs fp32 (not used by the app):\n")
+            out.append(_table(["photo", "target", "fp32 s", "bf16 s", "Spearman of the maps"],
+                              [[r["photo"], r["target"], r["fp32_s"], r["bf16_s"], r["spearman"]]
+                               for r in check["rows"]]))
     else:
         out.append(f"not available: {a['reason']}")
     s = report["serving"]
@@ -660,21 +708,21 @@ def render(report: dict) -> str:
         rows = []
         for r in s["rows"]:
             if "skipped" in r:
-                rows.append([r["endpoint"], r["skipped"], "", "", "", "", "", "", ""])
+                rows.append([r["endpoint"], r["skipped"], "", "", "", "", "", "", "", ""])
                 continue
             one, many, http = r["one_client"], r["many_clients"], r.get("http", {})
             rows.append([f"`{r['endpoint']}`", one["p50_ms"], one["p95_ms"], one["requests_per_s"],
                          http.get("p50_ms"), many["p50_ms"], many["p95_ms"], many["requests_per_s"],
-                         one["errors"] + many["errors"] + http.get("errors", 0)])
+                         r.get("rss_peak_mb"), one["errors"] + many["errors"] + http.get("errors", 0)])
         floor = s.get("floor", {})
         if floor.get("available"):
             one, http = floor["one_client"], floor["http"]
             rows.append(["floor: a `/classify` that does no work (bench/floor_app.py)", one["p50_ms"],
-                         one["p95_ms"], one["requests_per_s"], http["p50_ms"], "", "", "",
+                         one["p95_ms"], one["requests_per_s"], http["p50_ms"], "", "", "", "",
                          one["errors"] + http["errors"]])
         n = report["plan"]["many_clients"]
         out.append(_table(["endpoint", "1 client p50 ms", "p95 ms", "req/s", "REST API p50 ms",
-                           f"{n} clients p50 ms", "p95 ms", "req/s", "errors"], rows))
+                           f"{n} clients p50 ms", "p95 ms", "req/s", "server RSS peak MB", "errors"], rows))
         out.append("\n1 and {n} clients: gradio_client; REST API: one user of `POST /gradio_api/call/<name>` + its "
                    "event stream, no gradio_client (which polls for messages every 50 ms).".replace("{n}", str(n)))
         out.append(f"\ncold start (process start to first answered /classify): {s['cold_start_s']} s; "

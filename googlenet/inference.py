@@ -192,9 +192,11 @@ class Engine:
 
     @property
     def device_name(self) -> str:
+        """The device, and the precision when it is not float32 (shown with every answer)."""
+        name = self.device.type
         if self.device.type == "cuda":
-            return f"cuda ({torch.cuda.get_device_name(self.device)})"
-        return self.device.type
+            name = f"cuda ({torch.cuda.get_device_name(self.device)})"
+        return name if self.precision == "fp32" else f"{name}, {self.precision}"
 
     @property
     def inference_description(self) -> str:

@@ -215,5 +215,17 @@ def test_benchmark_script_runs_end_to_end_in_quick_mode(tmp_path):
     classify = next(r for r in serving["rows"] if r["endpoint"] == "/classify")
     assert classify["one_client"]["errors"] == 0 and classify["one_client"]["requests"] >= 1
     assert classify["many_clients"]["requests"] >= 1
-    assert serving["cold_start_s"] > 0 and serving["peak_rss_mb"] > 0
+    assert classify["http"]["errors"] == 0 and classify["http"]["requests"] >= 1  # the REST API, no gradio_client
+    floor = serving["floor"]
+    assert floor["available"] and floor["one_client"]["errors"] == 0 and floor["http"]["requests"] >= 1
+    assert serving["cold_start_s"] > 0 and serving["peak_rss_mb"] > 0 and classify["rss_peak_mb"] > 0
     assert "| torchvision eval |" in done.stdout and "RESULT: PASS" in done.stdout
+
+
+def test_benchmark_refuses_unknown_sections(capsys):
+    sys.path.insert(0, str(ROOT / "bench"))
+    import benchmark
+
+    with pytest.raises(SystemExit) as exited:
+        benchmark.main(["--quick", "--sections", "forward,warp-drive"])
+    assert exited.value.code == 2 and "warp-drive" in capsys.readouterr().err
