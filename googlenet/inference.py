@@ -3,7 +3,7 @@
 The :class:`Engine` holds modules that are shared by every request and never modified after construction:
 
 - ``reference``: the :class:`~googlenet.model.GoogLeNet` exactly as loaded (eval mode, parameters frozen); used by
-  anything that needs the real layer structure (branch capture, aux heads).
+  anything that needs the unfolded layers (the aux heads in train mode, the branch facts).
 - ``fast``: the same function with each BatchNorm folded into its convolution (``torch.nn.utils.fusion``) and
   channels_last memory format: about twice as fast on CPU, equal within 1e-4 (tested). Same layers and module
   names as ``reference``, differentiable: the branch capture and the attributions use it.
