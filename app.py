@@ -40,13 +40,14 @@ from googlenet import render_attributions as attr_render
 from googlenet.activations import Capture, Measure, capture, overview_shares
 from googlenet.aux_heads import AuxHeads, AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult
 from googlenet.branch_facts import module_facts
+from googlenet.figures import use_style_globally
 from googlenet.images import ImageInputError, ImageNotice
 from googlenet.inference import PRECISIONS, Classification, Engine, select_device
 from googlenet.labels import CATEGORIES, category_index
-from googlenet.memory import limit_arenas, release_free_memory
+from googlenet.memory import limit_arenas, release_free_memory_soon
 from googlenet.model import branch_display_name, module_display_name
 from googlenet.render_aux_heads import ChartText, render_head_charts
-from googlenet.render_branches import BranchText, render_channels, render_heatmaps, render_overview, top_channels
+from googlenet.render_branches import BranchText, render_views, top_channels
 from googlenet.report import REPORT_FORMATS, ReportPieces, ReportText, render_report
 from googlenet.weights import WeightsInfo, WeightsKind
 from ui_strings import LANGUAGES, TRANSLATIONS, language_from_header, tr
@@ -332,6 +333,7 @@ def install_atomic_cache_writes() -> None:
 
 
 install_atomic_cache_writes()
+use_style_globally()  # figures are drawn in several threads at once (requests, render_views): see googlenet/figures
 
 
 def debug_model_fingerprint() -> dict:
@@ -339,6 +341,23 @@ def debug_model_fingerprint() -> dict:
     from googlenet.integrity import engine_fingerprints
 
     return engine_fingerprints(get_engine())
+
+
+def releases_memory(fn: Callable) -> Callable:
+    """After the event (answer or error), hand the memory its passes freed back to the OS (googlenet.memory), on a
+    background thread so the answer is not delayed.
+
+    Attributions, branch figures, train-mode passes and reports allocate tens to hundreds of MB per request in
+    Gradio's worker threads; without this the server's RSS kept every peak (2.3 GB after a burst of attributions)."""
+
+    @functools.wraps(fn)  # keeps the signature: Gradio reads it for the request/progress parameters
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_free_memory_soon()
+
+    return wrapper
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -533,6 +552,7 @@ def _aux_summary(result: AuxResult, lang: str) -> str:
     return "\n\n".join(lines)
 
 
+@releases_memory
 def aux_heads(image: Optional[str], train_mode: bool = True, dropout: bool = True, seed: Optional[float] = 0,
               batchnorm: str = "batch", repeats: float = 5, batch: str = "alone",
               request: gr.Request = None) -> tuple[Any, str, dict]:
@@ -657,9 +677,8 @@ def _branch_views(session: BranchSession, module: str, measure: str, n_channels:
     shared = scale == "shared"
     cap = session.capture
     shares = overview_shares(cap, measure)
-    overview = render_overview(shares, tr(f"branches.measure.{measure.value}", lang), text)
-    heatmaps = render_heatmaps(cap, module, session.crop, shared, text)
-    channels = render_channels(cap, module, n, shared, text)
+    figures = render_views(cap, module, session.crop, shares, tr(f"branches.measure.{measure.value}", lang), n,
+                           shared, text)
     shapes = pd.DataFrame(
         [[s.name, " x ".join(str(d) for d in s.shape)] for s in cap.layer_shapes],
         columns=[tr("branches.shapes_header_layer", lang), tr("branches.shapes_header_shape", lang)],
@@ -677,7 +696,8 @@ def _branch_views(session: BranchSession, module: str, measure: str, n_channels:
         },
         "input_size": list(cap.input_size),
     }
-    return overview, heatmaps, channels, _branch_facts_markdown(session, module, lang), shapes, raw
+    return (figures.overview, figures.heatmaps, figures.channels, _branch_facts_markdown(session, module, lang),
+            shapes, raw)
 
 
 @gpu
@@ -696,6 +716,7 @@ def _capture_branches(image: Optional[str], lang: str) -> BranchSession:
         raise user_error(exc, lang) from exc
 
 
+@releases_memory
 def branches(image: Optional[str], module: str = "inception4a", measure: str = "activation_sum",
              n_channels: float = 8, scale: str = "shared", request: gr.Request = None):
     """One forward pass of the photo, then every view of the branch explorer (and the capture, kept per user)."""
@@ -712,6 +733,7 @@ def _branches_auto(image: Optional[str], module: str, measure: str, n_channels: 
     return branches(image, module, measure, n_channels, scale, request)
 
 
+@releases_memory
 def branches_rerender(session: Optional[BranchSession], module: str, measure: str, n_channels: float, scale: str,
                       request: gr.Request = None):
     """Another module, measure, channel count or scale: re-draw from the stored capture, no forward pass."""
@@ -761,22 +783,6 @@ def build_branches_tab(page: Page) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 # Attributions tab (issue 4)
 # ---------------------------------------------------------------------------------------------------------------
-
-def releases_memory(fn: Callable) -> Callable:
-    """After the event (answer or error), hand the memory its passes freed back to the OS (googlenet.memory).
-
-    Attributions allocate hundreds of MB of activations per request in Gradio's worker threads; without this the
-    server's RSS stayed at its highest point long after the burst."""
-
-    @functools.wraps(fn)  # keeps the signature: Gradio reads it for the request/progress parameters
-    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            release_free_memory()
-
-    return wrapper
-
 
 _attributor: Optional[attr_lib.Attributor] = None
 _attributor_engine: Optional[Engine] = None
@@ -1176,6 +1182,7 @@ def _new_report_path(stem: str, fmt: str) -> Path:
     return folder / f"googlenet-report-{safe_stem}.{fmt}"
 
 
+@releases_memory
 def export_report(
     image: Optional[str],
     fmt: Optional[str] = "png",

@@ -10,6 +10,7 @@ import logging
 from functools import lru_cache
 from typing import Optional, Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.colors import to_rgb
@@ -19,7 +20,7 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DPI", "RC", "CJK_FONTS", "LATIN_FONT", "cjk_font_family", "font_families", "to_image"]
+__all__ = ["DPI", "RC", "use_style_globally", "style_is_global", "CJK_FONTS", "LATIN_FONT", "cjk_font_family", "font_families", "to_image"]
 
 # Fonts with Hangul (and other CJK) glyphs, best first. Noto Sans CJK comes with Debian's fonts-noto-cjk;
 # the others are what Windows, macOS and Korean Linux installs usually have.
@@ -56,6 +57,22 @@ def font_families() -> list[str]:
 
 # Latin text in DejaVu Sans; matplotlib falls back per glyph to the CJK font for Korean.
 RC = {"font.family": font_families(), "font.size": 9, "axes.titlesize": 9, "axes.unicode_minus": False}
+
+
+def use_style_globally() -> None:
+    """Make :data:`RC` matplotlib's global settings (an application calls this once; the app does at import).
+
+    Why: every renderer wraps its drawing in ``rc_context(RC)``, which sets the global ``rcParams`` and restores
+    them on exit. Two threads drawing at once (two users, or :func:`googlenet.render_branches.render_views`) could
+    then restore the defaults under each other, and Korean text would lose its font mid-drawing. With ``RC``
+    already global, entering and leaving ``rc_context(RC)`` writes the same values: drawing in threads is safe.
+    """
+    matplotlib.rcParams.update(RC)
+
+
+def style_is_global() -> bool:
+    """True when :func:`use_style_globally` is in effect (figures may then be drawn in parallel threads)."""
+    return all(matplotlib.rcParams[key] == value for key, value in RC.items())
 
 
 DPI = 110  # every figure is rendered at this resolution

@@ -7,8 +7,9 @@ the process kept ~2.8 GB resident although the live tensors were a fraction of i
 they do not apply (macOS, Windows, musl):
 
 - :func:`limit_arenas`: at most ``n`` arenas, so threads reuse each other's freed memory;
-- :func:`release_free_memory`: ``malloc_trim(0)``, which returns free pages of every arena to the OS; called after
-  requests that allocate a lot.
+- :func:`release_free_memory`: ``malloc_trim(0)``, which returns free pages of every arena to the OS;
+  :func:`release_free_memory_soon` runs it on a background thread after requests that allocate a lot, so that the
+  trim (about 40 ms after an attribution) does not delay the answer. Several requests in a row cost one trim.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import threading
 from functools import lru_cache
 from typing import Optional
 
-__all__ = ["limit_arenas", "release_free_memory", "glibc"]
+__all__ = ["limit_arenas", "release_free_memory", "release_free_memory_soon", "glibc"]
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +65,30 @@ def release_free_memory() -> bool:
         return False
     with _trim_lock:  # one trim at a time: concurrent trims only contend for the same arena locks
         return bool(libc.malloc_trim(0))
+
+
+_wanted = threading.Event()
+_trimmer: Optional[threading.Thread] = None
+_trimmer_lock = threading.Lock()
+
+
+def _trim_forever() -> None:
+    while True:
+        _wanted.wait()
+        _wanted.clear()  # requests arriving during the trim ask for one more
+        try:
+            release_free_memory()
+        except Exception:  # noqa: BLE001 - a failed trim must not kill the thread; it is logged, not swallowed
+            log.exception("malloc_trim failed")
+
+
+def release_free_memory_soon() -> None:
+    """Ask the background trimmer for a :func:`release_free_memory` (returns at once; coalesces requests)."""
+    global _trimmer
+    if glibc() is None:
+        return
+    with _trimmer_lock:
+        if _trimmer is None:
+            _trimmer = threading.Thread(target=_trim_forever, name="malloc-trim", daemon=True)
+            _trimmer.start()
+    _wanted.set()

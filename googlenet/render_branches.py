@@ -7,6 +7,7 @@ app can show them in the user's language.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Mapping, Optional
 
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .activations import Capture, branch_offsets
-from .figures import DPI, RC, to_image
+from .figures import DPI, RC, style_is_global, to_image
 from .model import BRANCHES, INCEPTION_MODULES, branch_display_name, module_display_name
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "render_overview",
     "render_heatmaps",
     "render_channels",
+    "render_views",
+    "BranchFigures",
     "channel_mosaic",
     "Mosaic",
     "mean_activation_map",
@@ -280,3 +283,35 @@ class _PixelLayout:
 
     def title(self, fig: Figure, s: str) -> None:
         fig.text(0.5, 1 - 6 / self.height, s, ha="center", va="top")
+
+
+@dataclass(frozen=True)
+class BranchFigures:
+    """The three pictures of one branch-explorer view."""
+
+    overview: Image.Image
+    heatmaps: Image.Image
+    channels: Image.Image
+
+
+# Three drawing threads: matplotlib spends much of a figure's time in C++ (text layout, rasterising) without the
+# GIL, so the three figures of a view take about the time of the slowest one instead of their sum (~0.8 s -> ~0.45 s
+# on 2 cores).
+_DRAWING = ThreadPoolExecutor(max_workers=3, thread_name_prefix="branch-figures")
+
+
+def render_views(cap: Capture, module: str, crop: Image.Image, shares: np.ndarray, measure_label: str, n: int,
+                 shared_scale: bool, text: BranchText = BranchText()) -> BranchFigures:
+    """Overview, heatmaps and channel grid of one view; drawn in parallel when that is safe.
+
+    Parallel only when :func:`googlenet.figures.style_is_global` (the app makes it so): otherwise concurrent
+    ``rc_context`` blocks could restore matplotlib's defaults under each other. Each figure has its own canvas and
+    matplotlib keeps its font objects per thread.
+    """
+    jobs = ((render_overview, (shares, measure_label, text)),
+            (render_heatmaps, (cap, module, crop, shared_scale, text)),
+            (render_channels, (cap, module, n, shared_scale, text)))
+    if not style_is_global():
+        return BranchFigures(*(fn(*args) for fn, args in jobs))
+    futures = [_DRAWING.submit(fn, *args) for fn, args in jobs]
+    return BranchFigures(*(f.result() for f in futures))

@@ -44,7 +44,7 @@ def test_heavy_events_release_memory_even_when_they_fail(monkeypatch):
     import app
 
     released = []
-    monkeypatch.setattr(app, "release_free_memory", lambda: released.append(True))
+    monkeypatch.setattr(app, "release_free_memory_soon", lambda: released.append(True))
 
     @app.releases_memory
     def failing(image, request=None):
@@ -54,10 +54,24 @@ def test_heavy_events_release_memory_even_when_they_fail(monkeypatch):
         failing("x")
     assert released == [True]
     assert list(__import__("inspect").signature(failing).parameters) == ["image", "request"]  # Gradio reads it
-    # every event of the HEAVY concurrency group (attributions) is wrapped
+    # every expensive event is wrapped: the HEAVY group (attributions), branches, aux heads, the report
     wrapper_code = failing.__code__
-    heavy = {fn.name for fn in app.demo.fns.values() if fn.concurrency_id == app.HEAVY and fn.api_name}
-    assert heavy >= {"attribute", "compare_attributions", "sanity_check", "attribute_branches"}
+    wrapped = {fn.api_name for fn in app.demo.fns.values() if fn.fn is not None and fn.fn.__code__ is wrapper_code}
+    assert wrapped >= {"attribute", "compare_attributions", "sanity_check", "attribute_branches", "branches",
+                       "aux_heads", "report"}
     for fn in app.demo.fns.values():
         if fn.concurrency_id == app.HEAVY:
             assert fn.fn.__code__ is wrapper_code, fn.name
+    classify = next(fn for fn in app.demo.fns.values() if fn.api_name == "classify")
+    assert classify.fn.__code__ is not wrapper_code  # the fast path is left alone
+
+
+@pytest.mark.skipif(memory.glibc() is None, reason="not glibc: nothing to trim")
+def test_release_soon_trims_on_a_background_thread(monkeypatch):
+    import threading
+
+    done = threading.Event()
+    monkeypatch.setattr(memory, "release_free_memory", lambda: done.set() or True)
+    memory.release_free_memory_soon()
+    assert done.wait(5.0)
+    assert any(t.name == "malloc-trim" and t.daemon for t in threading.enumerate())

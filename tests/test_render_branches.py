@@ -152,3 +152,25 @@ def test_to_image_trims_to_the_content():
     rows, cols = np.flatnonzero(black.any(axis=1)), np.flatnonzero(black.any(axis=0))
     assert rows[0] == 3 and cols[0] == 3 and image.shape[0] - 1 - rows[-1] == 3 and image.shape[1] - 1 - cols[-1] == 3
     assert 140 <= rows.size <= 152  # the square: half of 300 px (imshow keeps it square inside the 200x150 axes)
+
+
+def test_render_views_in_threads_equals_one_by_one(session, monkeypatch):
+    """The parallel path (style global) draws exactly what the sequential path draws, Korean text included."""
+    import googlenet.render_branches as rb
+    from googlenet.figures import RC, style_is_global
+
+    cap, crop = session
+    shares = overview_shares(cap, "activation_sum")
+    text = BranchText(heatmap_title="{module} 가지별 평균", channels_title="{module}: 상위 {n}개 채널")
+    args = (cap, "inception4d", crop, shares, "합", 5, False, text)
+    with matplotlib.rc_context(RC):  # the style made global for the duration of the test
+        assert style_is_global()
+        parallel = rb.render_views(*args)
+    with matplotlib.rc_context({"font.size": RC["font.size"] + 1}):  # not global: drawn one by one
+        assert not style_is_global()
+        sequential = rb.render_views(*args)
+    for a, b in zip((parallel.overview, parallel.heatmaps, parallel.channels),
+                    (sequential.overview, sequential.heatmaps, sequential.channels)):
+        assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
+    assert np.array_equal(np.asarray(sequential.channels), np.asarray(render_channels(cap, "inception4d", 5, False,
+                                                                                      text)))
