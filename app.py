@@ -818,7 +818,7 @@ def _attr_settings(method: str, preset: str, layer: str, baseline: str, steps: O
     return attr_lib.AttributionSettings(
         method=method, preset=preset, layer=layer or "inception4e", baseline=baseline or "black",
         steps=int(steps) if steps else None, window=int(window) if window else None,
-        stride=int(stride) if stride else None,
+        stride=int(stride) if stride else None, internal_batch_size=attr_lib.batch_size_for(get_engine().device),
     )
 
 
@@ -1006,6 +1006,7 @@ def attribute_branches(image: Optional[str], target: Optional[str], branch_metho
     try:
         result = get_attributor().branch_attribution(x, _attr_target(target, lang), method=branch_method,
                                                      preset=preset,
+                                                     internal_batch_size=attr_lib.batch_size_for(x.device),
                                                      progress=_attr_progress(progress, lang,
                                                                              tr("attributions.branches", lang)))
     except attr_lib.AttributionError as exc:

@@ -437,12 +437,15 @@ def attribution_section(engine: Engine, plan: Plan) -> dict:
     if plan.attribution_size != 224:
         x = torch.nn.functional.interpolate(x, size=(plan.attribution_size,) * 2, mode="bilinear",
                                             align_corners=False)
+    batch = attr_lib.batch_size_for(engine.device)  # what the app uses on this device
     jobs: list[tuple[str, Any, Optional[int]]] = [
-        (m, attr_lib.AttributionSettings(method=m, preset=plan.attribution_preset), plan.faithfulness_steps)
+        (m, attr_lib.AttributionSettings(method=m, preset=plan.attribution_preset, internal_batch_size=batch),
+         plan.faithfulness_steps)
         for m in attr_lib.METHODS
     ]
     jobs.append((f"integrated_gradients, {plan.ig_steps} steps (no faithfulness)",
-                 attr_lib.AttributionSettings(method="integrated_gradients", steps=plan.ig_steps), None))
+                 attr_lib.AttributionSettings(method="integrated_gradients", steps=plan.ig_steps,
+                                              internal_batch_size=batch), None))
     rows = []
     for name, settings, faithfulness in jobs:
         if engine.device.type == "cuda":
@@ -463,7 +466,7 @@ def attribution_section(engine: Engine, plan: Plan) -> dict:
         rows.append(row)
     bf16 = bf16_attribution_check(engine, plan, attr_lib)
     return {"available": True, "input": f"{plan.attribution_size}x{plan.attribution_size}",
-            "faithfulness_steps": plan.faithfulness_steps, "bf16_check": bf16,
+            "faithfulness_steps": plan.faithfulness_steps, "bf16_check": bf16, "internal_batch_size": batch,
             "memory": "peak RSS increase sampled every 5 ms with psutil (lower bound: reused allocator memory is "
                       "not counted)" + ("; CUDA: max_memory_allocated" if engine.device.type == "cuda" else ""),
             "rows": rows}
@@ -689,7 +692,7 @@ def render(report: dict) -> str:
                else f"not available: {c['reason']}")
     a = report["attributions"]
     out.append(f"\n## Attributions ({a.get('input')}, default preset, faithfulness steps "
-               f"{a.get('faithfulness_steps')})\n")
+               f"{a.get('faithfulness_steps')}, batches of {a.get('internal_batch_size')})\n")
     if a.get("available"):
         out.append(_table(["method", "images", "seconds", "peak RSS increase MB"],
                           [[r["method"], r["images"], r["seconds"], r["peak_rss_increase_mb"]] for r in a["rows"]]))

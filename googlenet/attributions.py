@@ -72,6 +72,7 @@ __all__ = [
     "SANITY_MODES",
     "SANITY_BLOCKS",
     "AttributionSettings",
+    "batch_size_for",
     "Cost",
     "Estimate",
     "BudgetExceeded",
@@ -160,6 +161,16 @@ class BudgetExceeded(AttributionError):
 # ---------------------------------------------------------------------------------------------------------------
 # Settings and declared cost
 # ---------------------------------------------------------------------------------------------------------------
+
+
+def batch_size_for(device: torch.device) -> int:
+    """Images per forward/backward batch that the app uses on ``device``.
+
+    CPU: 4. Measured on a 2-core CPU, IG with 32 steps and faithfulness curves peaked at +190 MB with 4 against
+    +351 MB with 8, for 7% more time: half the memory keeps a classroom laptop (and the server under load) inside
+    its budget. GPUs keep 8 (memory is not the limit there, launch overhead is).
+    """
+    return 4 if device.type == "cpu" else 8
 
 
 @dataclass(frozen=True)

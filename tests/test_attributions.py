@@ -450,3 +450,14 @@ def test_branch_and_sanity_endpoints(client):
                                       scale="shared", api_name="/compare_attributions")
     assert set(compared["methods"]) == {"saliency", "layer_gradcam"}
     assert compared["methods"]["saliency"]["target"] == compared["methods"]["layer_gradcam"]["target"]
+
+
+def test_app_attributions_use_the_device_batch_size(monkeypatch, engine):
+    """The app asks for batches of 4 on a CPU (half the memory of 8, measured) and 8 on a GPU."""
+    import app
+    from googlenet.attributions import batch_size_for
+
+    assert batch_size_for(torch.device("cpu")) == 4 and batch_size_for(torch.device("cuda")) == 8
+    monkeypatch.setattr(app, "get_engine", lambda: engine)
+    settings = app._attr_settings("integrated_gradients", "balanced", "inception4e", "black", None, None, None)
+    assert settings.internal_batch_size == 4
