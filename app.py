@@ -1341,7 +1341,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="requests that may wait in the queue before new ones are turned away (default 64)")
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="of /classify: auto (default: fp16 on CUDA, fp32 elsewhere), fp32, bf16 (faster on CPUs "
-                             "with AMX or avx512_bf16, probabilities move by ~1e-2), fp16 (CUDA). Branches, "
+                             "with AMX or avx512_bf16, probabilities move by a few hundredths), fp16 (CUDA). Branches, "
                              "attributions and aux heads always run in fp32. Default $GOOGLENET_PRECISION")
     return parser.parse_args(argv)
 
