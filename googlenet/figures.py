@@ -20,7 +20,8 @@ from PIL import Image
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DPI", "RC", "use_style_globally", "style_is_global", "CJK_FONTS", "LATIN_FONT", "cjk_font_family", "font_families", "to_image"]
+__all__ = ["DPI", "RC", "use_style_globally", "style_is_global", "CJK_FONTS", "LATIN_FONT", "cjk_font_family",
+           "font_families", "to_image"]
 
 # Fonts with Hangul (and other CJK) glyphs, best first. Noto Sans CJK comes with Debian's fonts-noto-cjk;
 # the others are what Windows, macOS and Korean Linux installs usually have.
@@ -87,9 +88,9 @@ def to_image(fig: Figure, dpi: int = DPI, margin: int = 6,
     image resampling, which took 150 ms for one 1000x700 picture.
 
     Draws once, straight into Agg's pixel buffer: ``savefig(bbox_inches="tight")`` would draw the figure twice
-    (once to measure) and then encode and decode a PNG, which was most of the time of a figure with many axes. The
-    figures use ``layout="constrained"``, so nothing is drawn outside the canvas; trimming the white border gives
-    the same framing as "tight".
+    (once to measure) and then encode and decode a PNG, which was most of the time of a figure with many axes. Every
+    figure here is laid out inside its canvas (constrained layout, or a fixed pixel layout), so trimming the white
+    border gives the same framing as "tight".
     """
     fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)  # attach the Agg canvas explicitly: no GUI backend, no pyplot
@@ -99,9 +100,10 @@ def to_image(fig: Figure, dpi: int = DPI, margin: int = 6,
         for picture, x, y in pastes:
             h, w = picture.shape[:2]
             if x < 0 or y < 0 or y + h > rgb.shape[0] or x + w > rgb.shape[1]:
-                raise ValueError(f"a {w}x{h} picture at ({x}, {y}) does not fit the {rgb.shape[1]}x{rgb.shape[0]} canvas")
+                raise ValueError(f"a {w}x{h} picture at ({x}, {y}) does not fit the "
+                                 f"{rgb.shape[1]}x{rgb.shape[0]} canvas")
             rgb[y:y + h, x:x + w] = picture
-        background = np.asarray(to_rgb_bytes(fig.get_facecolor()), dtype=np.uint8)
+        background = np.asarray(_rgb_bytes(fig.get_facecolor()), dtype=np.uint8)
         content = np.any(rgb != background, axis=2)  # H x W
         rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
         if rows.size:  # an all-background figure is returned whole
@@ -113,7 +115,7 @@ def to_image(fig: Figure, dpi: int = DPI, margin: int = 6,
         fig.clear()  # release the artists now; the Figure is not registered anywhere else
 
 
-def to_rgb_bytes(colour) -> tuple[int, int, int]:  # noqa: ANN001 - any matplotlib colour
+def _rgb_bytes(colour) -> tuple[int, int, int]:  # noqa: ANN001 - any matplotlib colour
     """A matplotlib colour as 0..255 RGB."""
     r, g, b = to_rgb(colour)
     return round(r * 255), round(g * 255), round(b * 255)

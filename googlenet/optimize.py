@@ -222,8 +222,9 @@ def build_inference_net(
 
     The new net's logits are compared with ``folded``'s on ``check_input`` (default: a fixed random batch of
     ``example_shape``): within 1e-4 (relative to the largest logit) in float32; in bfloat16, whose rounding moves
-    logits by up to ~10% of the largest one, within 25%, a check that catches a wrong layout or kernel, not rounding. If the packed
-    mode fails or disagrees, the plain mode is used and the reason logged; if that disagrees too, ``RuntimeError``.
+    logits by up to ~10% of the largest one, within 25%: a check that catches a wrong layout or kernel, not
+    rounding. If the packed mode fails or disagrees, the plain mode is used and the reason logged; if that disagrees
+    too, ``RuntimeError``.
     """
     if dtype not in _TOLERANCE:
         raise ValueError(f"unsupported dtype {dtype}; use torch.float32 or torch.bfloat16")

@@ -163,8 +163,7 @@ class Mosaic:
     """Feature maps tiled into one RGB picture, and where each tile went (for labels)."""
 
     pixels: np.ndarray  # H x W x 3 uint8
-    tile: int  # side of a tile in mosaic pixels (a feature map upscaled by an integer factor, nearest neighbour)
-    tile_shape: tuple[int, int]  # (height, width) of every tile
+    tile_shape: tuple[int, int]  # (height, width) of every tile, in mosaic pixels
     origins: list[list[tuple[int, int]]]  # per row, per column: (x, y) of the tile's top-left corner
     band: int  # empty rows above each row of tiles, for the channel labels
 
@@ -186,7 +185,7 @@ def tile_images(rows: list[list[np.ndarray]], *, gap: int, band: int) -> Mosaic:
             x = c * (tile_w + gap)
             pixels[y:y + tile_h, x:x + tile_w] = picture
             origins[-1].append((x, y))
-    return Mosaic(pixels, max(tile_h, tile_w), (tile_h, tile_w), origins, band)
+    return Mosaic(pixels, (tile_h, tile_w), origins, band)
 
 
 def channel_mosaic(rows: list[list[np.ndarray]], scales: list[float], cmap_name: str = HEAT_CMAP, *,
@@ -219,12 +218,13 @@ def render_channels(cap: Capture, module: str, n: int, shared_scale: bool,
     with rc_context(RC):
         layout = _PixelLayout(mosaic, left=104, right=96, top=46, bottom=8, min_width=560)
         fig = layout.figure()
+        tile_h, tile_w = mosaic.tile_shape
         for row, branch_ranks in enumerate(ranks):
             for (x, y), r in zip(mosaic.origins[row], branch_ranks):
-                layout.text(fig, x + mosaic.tile / 2, y - mosaic.band / 2, text.channel_label.format(
+                layout.text(fig, x + tile_w / 2, y - mosaic.band / 2, text.channel_label.format(
                     index=r.index, global_index=r.global_index), fontsize=7)
             x, y = mosaic.origins[row][0]
-            layout.text(fig, x - 10, y + mosaic.tile / 2, branch_display_name(BRANCHES[row]), ha="right",
+            layout.text(fig, x - 10, y + tile_h / 2, branch_display_name(BRANCHES[row]), ha="right",
                         color=BRANCH_COLOURS[row], fontsize=9)
         right_edge = mosaic.pixels.shape[1]
         if shared_scale:
@@ -233,7 +233,7 @@ def render_channels(cap: Capture, module: str, n: int, shared_scale: bool,
         else:
             for row, scale in enumerate(scales):
                 _, y = mosaic.origins[row][0]
-                layout.colour_bar(fig, (right_edge + 14, y, 10, mosaic.tile), scale)
+                layout.colour_bar(fig, (right_edge + 14, y, 10, tile_h), scale)
         layout.title(fig, f"{text.channels_title.format(module=module_display_name(module), n=n)}\n{note}")
         return layout.render(fig)
 

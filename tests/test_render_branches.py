@@ -7,6 +7,7 @@ import gc
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from googlenet.activations import capture, overview_shares
@@ -110,18 +111,19 @@ def test_channel_mosaic_tiles_are_the_coloured_feature_maps():
     scales = [3.0, 0.5]  # the second row saturates above 0.5
     mosaic = channel_mosaic(rows, scales, target=84, gap=6, band=16)
     factor = 84 // 7
-    assert mosaic.tile == 7 * factor
+    assert mosaic.tile_shape == (7 * factor, 7 * factor)
+    side = 7 * factor
     cmap = colormaps[HEAT_CMAP]
     for r, (maps, scale) in enumerate(zip(rows, scales)):
         for (x, y), fmap in zip(mosaic.origins[r], maps):
-            tile = mosaic.pixels[y:y + mosaic.tile, x:x + mosaic.tile]
+            tile = mosaic.pixels[y:y + side, x:x + side]
             expected = cmap(np.clip(fmap / scale, 0, 1), bytes=True)[..., :3]
             assert np.array_equal(tile[::factor, ::factor], expected)
             assert np.array_equal(tile[factor - 1::factor, factor - 1::factor], expected)  # nearest, not blurred
     x, y = mosaic.origins[0][2]
-    assert (mosaic.pixels[y:y + mosaic.tile, x:x + mosaic.tile] != 255).any()
+    assert (mosaic.pixels[y:y + side, x:x + side] != 255).any()
     _, y1 = mosaic.origins[1][0]
-    assert (mosaic.pixels[y1:y1 + mosaic.tile, x:x + mosaic.tile] == 255).all()  # no third tile in row 2
+    assert (mosaic.pixels[y1:y1 + side, x:x + side] == 255).all()  # no third tile in row 2
     assert (mosaic.pixels[:mosaic.band] == 255).all()  # the label band is empty
 
 
@@ -174,3 +176,19 @@ def test_render_views_in_threads_equals_one_by_one(session, monkeypatch):
         assert a.size == b.size and np.array_equal(np.asarray(a), np.asarray(b))
     assert np.array_equal(np.asarray(sequential.channels), np.asarray(render_channels(cap, "inception4d", 5, False,
                                                                                       text)))
+
+
+def test_channel_grid_of_a_non_square_input(random_state_dict):
+    """A 257x300 photo gives non-square feature maps: the tiles keep their aspect and the figure still draws."""
+    from googlenet.model import GoogLeNet
+    from googlenet.render_branches import channel_mosaic
+
+    model = GoogLeNet()
+    model.load_state_dict(random_state_dict)
+    cap = capture(model.eval(), torch.randn(1, 3, 257, 300, generator=torch.Generator().manual_seed(3)))
+    part = cap.branches["inception4a"][0]
+    assert part.shape[1] != part.shape[2]
+    mosaic = channel_mosaic([[part[0].astype(np.float32)]], [1.0])
+    factor = 84 // max(part.shape[1:])
+    assert mosaic.tile_shape == (part.shape[1] * factor, part.shape[2] * factor)
+    assert not_blank(render_channels(cap, "inception4a", 3, shared_scale=True))
