@@ -25,30 +25,29 @@ Endpoints are discovered with ``client.view_api()``: image inputs get the test i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import math
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import psutil
 from gradio_client import Client, handle_file
 from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: `python bench/load_test.py`
+
+from bench.launcher import launched_app  # noqa: E402
+
 ASSETS = ROOT / "assets"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 DEBUG_ENDPOINT = "/debug_model_fingerprint"
@@ -161,70 +160,10 @@ def make_images(folder: Path, count: int = 8) -> list[str]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def require_loopback(url: str) -> None:
     host = urllib.parse.urlparse(url).hostname or ""
     if host not in LOOPBACK and host.strip("[]") not in LOOPBACK:
         raise SystemExit(f"refusing to load-test {url}: only loopback addresses (127.0.0.1, localhost, ::1)")
-
-
-@dataclass
-class Server:
-    url: str
-    pid: Optional[int]
-    cache_dir: Optional[Path]
-    process: Optional[subprocess.Popen] = None
-    log_path: Optional[Path] = None
-
-
-@contextlib.contextmanager
-def launched_app(work: Path, weights: Optional[str], device: Optional[str], timeout: float = 240.0,
-                 script: Path = ROOT / "app.py") -> Iterator[Server]:
-    """``python app.py`` on 127.0.0.1 with the debug endpoint on and a private Gradio cache; stopped afterwards.
-
-    ``script``: another app with the same ``--host``/``--port`` options (the benchmark's bench/floor_app.py)."""
-    port = free_port()
-    cache = work / f"gradio-cache-{script.stem}"
-    cache.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "SPACE"))}
-    env.update(GOOGLENET_DEBUG_ENDPOINTS="1", GRADIO_TEMP_DIR=str(cache), GRADIO_ANALYTICS_ENABLED="False",
-               PYTHONUNBUFFERED="1")
-    args = [sys.executable, str(script), "--host", "127.0.0.1", "--port", str(port)]
-    if weights:
-        args += ["--weights", weights]
-    if device:
-        args += ["--device", device]
-    log_path = work / f"{script.stem}.log"
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the app exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "gradio_api/info", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the app did not answer within {timeout:.0f} s")
-            time.sleep(0.5)
-        yield Server(url=url, pid=process.pid, cache_dir=cache, process=process, log_path=log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def rss_bytes(pid: Optional[int]) -> Optional[int]:
@@ -521,7 +460,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             require_loopback(args.url)
             report = run_load(args.url, args.pid, None, images, clients, duration)
         else:
-            with launched_app(work, args.weights, args.device) as server:
+            # the app's own weights resolution (the machine's torch cache), the fingerprint endpoint on
+            with launched_app(work, args.weights, device=args.device, debug_endpoints=True,
+                              isolated=False) as server:
                 report = run_load(server.url, server.pid, server.cache_dir, images, clients, duration)
     print_report(report)
     if args.json:

@@ -44,9 +44,11 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
+from .aux_weights import load_aux_weights, trunk_fingerprint
 from .images import ImageSource, open_image
 from .inference import ClassScore, Engine, topk
-from .model import BRANCHES, ConvBlock, GoogLeNet, Inception, InceptionAux
+from .messages import KeyedError, Message
+from .model import BRANCHES, ConvBlock, GoogLeNet, Inception, InceptionAux, trunk_segments
 from .transforms import preprocess
 from .weights import WeightsInfo, WeightsKind
 
@@ -56,6 +58,7 @@ __all__ = [
     "MAX_REPEATS",
     "BatchNormMode",
     "AuxOptions",
+    "AuxOptionsError",
     "AuxHeadsStatus",
     "AuxHeadsInfo",
     "AuxHeadPair",
@@ -65,6 +68,8 @@ __all__ = [
     "AuxResult",
     "AuxHeads",
     "train_mode_forward",
+    "run_layer",
+    "apply_dropout",
     "trunk_features",
     "js_divergence",
 ]
@@ -76,11 +81,6 @@ HEADS: tuple[str, ...] = ("main", "aux1", "aux2")
 PAIRS: tuple[tuple[str, str], ...] = (("main", "aux1"), ("main", "aux2"), ("aux1", "aux2"))
 MAX_REPEATS = 32
 
-# Layers in the order GoogLeNet._forward runs them, split where the aux heads branch off.
-_TO_INCEPTION4A = ("conv1", "maxpool1", "conv2", "conv3", "maxpool2", "inception3a", "inception3b", "maxpool3",
-                   "inception4a")
-_TO_INCEPTION4D = ("inception4b", "inception4c", "inception4d")
-_TO_INCEPTION5B = ("inception4e", "maxpool4", "inception5a", "inception5b")
 
 
 class BatchNormMode(str, enum.Enum):
@@ -88,6 +88,10 @@ class BatchNormMode(str, enum.Enum):
 
     BATCH = "batch"  # true train mode: mean/variance of the current batch (never written back here)
     RUNNING = "running"  # train mode with running statistics: BatchNorm behaves as in eval mode
+
+
+class AuxOptionsError(KeyedError, ValueError):
+    """Options of the aux-heads view that cannot be run (the message says which and why)."""
 
 
 @dataclass(frozen=True)
@@ -102,10 +106,14 @@ class AuxOptions:
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.repeats) <= MAX_REPEATS:
-            raise ValueError(f"repeats must be between 1 and {MAX_REPEATS}, got {self.repeats}")
+            raise AuxOptionsError("errors.repeats_range", high=MAX_REPEATS, value=self.repeats)
         if self.seed is not None and not 0 <= int(self.seed) < 2**63 - MAX_REPEATS:
-            raise ValueError(f"seed must be a non-negative integer below 2**63, got {self.seed}")
-        object.__setattr__(self, "batchnorm", BatchNormMode(self.batchnorm))
+            raise AuxOptionsError("errors.seed_range", value=self.seed)
+        try:
+            object.__setattr__(self, "batchnorm", BatchNormMode(self.batchnorm))
+        except ValueError:
+            raise AuxOptionsError("errors.unknown_batchnorm", value=self.batchnorm,
+                                  choices=", ".join(m.value for m in BatchNormMode)) from None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -122,7 +130,7 @@ class AuxHeadsStatus(str, enum.Enum):
 
 @dataclass(frozen=True)
 class AuxHeadsInfo:
-    """Which aux heads are loaded. ``label`` is English (JSON, CLI); the app translates ``status``."""
+    """Which aux heads are loaded, and how to describe them honestly (:attr:`description`)."""
 
     status: AuxHeadsStatus
     weights: WeightsInfo
@@ -142,14 +150,14 @@ class AuxHeadsInfo:
         return self.status in (AuxHeadsStatus.UNTRAINED_OFFICIAL, AuxHeadsStatus.UNTRAINED_RANDOM)
 
     @property
+    def description(self) -> Message:
+        """Where the heads come from and what that means for their outputs, in a sentence (any language)."""
+        return Message(f"aux.label.{self.status.value}", {"file": self.file_name})
+
+    @property
     def label(self) -> str:
-        if self.status is AuxHeadsStatus.DISTILLED:
-            return f"distilled ({self.file_name})"
-        if self.status is AuxHeadsStatus.UNTRAINED_OFFICIAL:
-            return "untrained (torchvision's checkpoint ships aux heads that were never trained: outputs are noise)"
-        if self.status is AuxHeadsStatus.CUSTOM:
-            return f"from custom weights ({self.file_name}): trained only if that checkpoint trained them"
-        return "untrained weights: the whole network is random, all three heads are noise"
+        """:attr:`description` in English (JSON, CLI, logs)."""
+        return self.description.text()
 
     @classmethod
     def for_weights(cls, weights: WeightsInfo) -> "AuxHeadsInfo":
@@ -172,7 +180,7 @@ class AuxHeadPair(nn.Module):
     @classmethod
     def copy_of(cls, model: GoogLeNet) -> "AuxHeadPair":
         if model.aux1 is None or model.aux2 is None:
-            raise ValueError("this GoogLeNet was built without aux heads (aux_logits=False)")
+            raise AuxOptionsError("errors.no_aux_heads")
         return cls(copy.deepcopy(model.aux1), copy.deepcopy(model.aux2))
 
 
@@ -190,21 +198,21 @@ def _batchnorm(bn: nn.BatchNorm2d, x: Tensor, mode: BatchNormMode) -> Tensor:
     return F.batch_norm(x, bn.running_mean, bn.running_var, bn.weight, bn.bias, training=False, eps=bn.eps)
 
 
-def _run(module: nn.Module, x: Tensor, mode: BatchNormMode) -> Tensor:
+def run_layer(module: nn.Module, x: Tensor, mode: BatchNormMode) -> Tensor:
     """``module(x)`` with every BatchNorm replaced by :func:`_batchnorm`; no state is read-modify-written."""
     if isinstance(module, ConvBlock):
         return module.relu(_batchnorm(module.bn, module.conv(x), mode))
     if isinstance(module, Inception):
         # The four branches side by side, concatenated along channels, as Inception.forward does.
-        return torch.cat([_run(getattr(module, name), x, mode) for name in BRANCHES], dim=1)
+        return torch.cat([run_layer(getattr(module, name), x, mode) for name in BRANCHES], dim=1)
     if isinstance(module, nn.Sequential):
         for child in module:
-            x = _run(child, x, mode)
+            x = run_layer(child, x, mode)
         return x
     if isinstance(module, nn.BatchNorm2d):
         return _batchnorm(module, x, mode)
     if isinstance(module, (nn.Dropout, InceptionAux)):
-        raise TypeError(f"{type(module).__name__} must be run through the head functions, not _run")
+        raise TypeError(f"{type(module).__name__} must be run through the head functions, not run_layer")
     # Conv2d, MaxPool2d, ReLU, Linear...: pure functions of their input and parameters.
     return module(x)
 
@@ -222,7 +230,7 @@ def _aux_hidden(head: InceptionAux, x: Tensor, mode: BatchNormMode) -> Tensor:
     # aux1: N x 512 x 14 x 14, aux2: N x 528 x 14 x 14
     x = head.avgpool(x)
     # N x 512|528 x 4 x 4
-    x = _run(head.conv, x, mode)
+    x = run_layer(head.conv, x, mode)
     # N x 128 x 4 x 4
     x = torch.flatten(x, 1)
     # N x 2048
@@ -235,26 +243,27 @@ def trunk_features(model: GoogLeNet, x: Tensor, mode: BatchNormMode,
     aux1 = heads.aux1 if heads is not None else model.aux1
     aux2 = heads.aux2 if heads is not None else model.aux2
     if aux1 is None or aux2 is None:
-        raise ValueError("this GoogLeNet was built without aux heads (aux_logits=False)")
+        raise AuxOptionsError("errors.no_aux_heads")
+    to_aux1, to_aux2, to_end = trunk_segments()  # the trunk cut where the heads read it (model.AUX_TAPS)
     x = model._transform_input(x)
     # N x 3 x H x W
-    for name in _TO_INCEPTION4A:
-        x = _run(getattr(model, name), x, mode)
-    # N x 512 x 14 x 14 (at 224x224)
+    for name in to_aux1:
+        x = run_layer(getattr(model, name), x, mode)
+    # N x 512 x 14 x 14 (at 224x224): inception4a's output
     h1 = _aux_hidden(aux1, x, mode)
-    for name in _TO_INCEPTION4D:
-        x = _run(getattr(model, name), x, mode)
-    # N x 528 x 14 x 14
+    for name in to_aux2:
+        x = run_layer(getattr(model, name), x, mode)
+    # N x 528 x 14 x 14: inception4d's output
     h2 = _aux_hidden(aux2, x, mode)
-    for name in _TO_INCEPTION5B:
-        x = _run(getattr(model, name), x, mode)
+    for name in to_end:
+        x = run_layer(getattr(model, name), x, mode)
     # N x 1024 x 7 x 7
     pooled = torch.flatten(model.avgpool(x), 1)
     # N x 1024
     return TrunkFeatures(aux1=h1, aux2=h2, main=pooled)
 
 
-def _dropout(x: Tensor, p: float, generator: Optional[torch.Generator]) -> Tensor:
+def apply_dropout(x: Tensor, p: float, generator: Optional[torch.Generator]) -> Tensor:
     """Inverted dropout with a mask from ``generator`` (None: no dropout), as ``nn.Dropout`` does in train mode."""
     if generator is None or p == 0.0:
         return x
@@ -267,9 +276,9 @@ def _dropout(x: Tensor, p: float, generator: Optional[torch.Generator]) -> Tenso
 def _head_logits(model: GoogLeNet, heads: AuxHeadPair, features: TrunkFeatures,
                  generator: Optional[torch.Generator]) -> dict[str, Tensor]:
     # Masks are always drawn in the order aux1, aux2, main, so one seed gives one result.
-    aux1 = heads.aux1.fc2(_dropout(features.aux1, heads.aux1.dropout.p, generator))
-    aux2 = heads.aux2.fc2(_dropout(features.aux2, heads.aux2.dropout.p, generator))
-    main = model.fc(_dropout(features.main, model.dropout.p, generator))
+    aux1 = heads.aux1.fc2(apply_dropout(features.aux1, heads.aux1.dropout.p, generator))
+    aux2 = heads.aux2.fc2(apply_dropout(features.aux2, heads.aux2.dropout.p, generator))
+    main = model.fc(apply_dropout(features.main, model.dropout.p, generator))
     return {"main": main, "aux1": aux1, "aux2": aux2}  # each N x 1000
 
 
@@ -405,8 +414,6 @@ class AuxHeads:
     """
 
     def __init__(self, engine: Engine, aux_weights: Optional[Path | str] = None) -> None:
-        from .distill import load_aux_weights, trunk_fingerprint
-
         self.engine = engine
         # A private copy: loading distilled weights must not touch the shared model, which other features use.
         self.heads = AuxHeadPair.copy_of(engine.reference)

@@ -10,6 +10,7 @@ from typing import Iterable, Optional
 
 import torch.nn as nn
 
+from .messages import Message
 from .model import BRANCHES, ConvBlock, GoogLeNet, Inception
 
 __all__ = ["BranchFacts", "ModuleFacts", "ReceptiveField", "module_facts", "receptive_fields"]
@@ -73,7 +74,7 @@ def receptive_fields(model: GoogLeNet) -> dict[str, ReceptiveField]:
 @dataclass(frozen=True)
 class BranchFacts:
     branch: str  # "branch1".."branch4"
-    layers: tuple[str, ...]  # e.g. ("1x1 conv 480->96", "3x3 conv 96->208")
+    layers: tuple[Message, ...]  # in English e.g. ("1x1 conv 480->96", "3x3 conv 96->208")
     kernel_sizes: tuple[int, ...]  # spatial kernels in order, pool included (branch4: (3, 1))
     out_channels: int
     receptive_field: int  # pixels of the input image seen by one output unit of this branch
@@ -119,20 +120,19 @@ def _conv_block_cost(block: ConvBlock, spatial: tuple[int, int]) -> tuple[int, i
     return params, macs
 
 
-def _describe(layer: nn.Module) -> str:
+def _describe(layer: nn.Module) -> Message:
     if isinstance(layer, nn.MaxPool2d):
-        k = _first(layer.kernel_size)
-        return f"{k}x{k} max-pool, stride {_first(layer.stride)}"
+        return Message("branches.layer.max_pool", {"k": _first(layer.kernel_size), "stride": _first(layer.stride)})
     conv = layer.conv
-    k = _first(conv.kernel_size)
-    return f"{k}x{k} conv {conv.in_channels}->{conv.out_channels}"
+    return Message("branches.layer.conv", {"k": _first(conv.kernel_size), "cin": conv.in_channels,
+                                           "cout": conv.out_channels})
 
 
 def module_facts(model: GoogLeNet, module: str, spatial: tuple[int, int]) -> ModuleFacts:
     """Facts about ``module`` when its input is ``spatial`` = (H, W) (read it from a capture's layer shapes)."""
     inception = model.get_submodule(module)
     if not isinstance(inception, Inception):
-        raise ValueError(f"{module!r} is not an Inception module")
+        raise ValueError(f"{module!r} is not an Inception module")  # callers pass the module keys
     fields = receptive_fields(model)
     in_channels = inception.branch1.conv.in_channels
     branches = []

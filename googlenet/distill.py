@@ -12,7 +12,7 @@ epoch afterwards costs only the heads' own layers.
 
 The output file holds only ``aux1.*`` and ``aux2.*`` tensors (about 25 MB in float32, against 50 MB for the whole
 checkpoint) plus metadata: the base weights and their sha256, a fingerprint of the trunk they were distilled for,
-epochs and losses. :func:`load_aux_weights` loads it into anything with ``aux1``/``aux2`` attributes.
+epochs and losses (the file format lives in :mod:`googlenet.aux_weights`).
 """
 
 from __future__ import annotations
@@ -22,33 +22,29 @@ import hashlib
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .aux_heads import AuxHeadPair, BatchNormMode, _run
+from .aux_heads import AuxHeadPair, BatchNormMode, run_layer
+from .aux_weights import (FORMAT_VERSION, AuxWeightsError, aux_state_dict, load_file, save_aux_weights, save_file,
+                          trunk_fingerprint)
 from .images import ImageInputError, open_image
-from .model import GoogLeNet
+from .messages import KeyedError
+from .model import GoogLeNet, trunk_segments
 from .transforms import PREPROCESS, Preprocess, preprocess
 from .weights import WeightsInfo
 
 __all__ = [
-    "AUX_FILE_FORMAT",
     "CHECKPOINT_FORMAT",
     "IMAGE_SUFFIXES",
-    "AuxFile",
-    "AuxWeightsError",
     "DistillConfig",
     "DistillFeatures",
     "DistillResult",
-    "aux_state_dict",
-    "trunk_fingerprint",
-    "load_aux_weights",
-    "read_aux_file",
-    "save_aux_weights",
+    "DistillError",
     "list_images",
     "extract_features",
     "distill_aux",
@@ -57,93 +53,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-AUX_FILE_FORMAT = "googlenet-aux-heads"
+
+class DistillError(KeyedError, ValueError):
+    """Distillation cannot run as asked (no images, bad settings, a model without aux heads)."""
+
 CHECKPOINT_FORMAT = "googlenet-aux-distill-checkpoint"
-FORMAT_VERSION = 1
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
-_AUX_PREFIXES = ("aux1.", "aux2.")
-
-
-class AuxWeightsError(RuntimeError):
-    """An aux-weights file or checkpoint cannot be used; the message names the file."""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The aux-weights file
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def aux_state_dict(module: nn.Module) -> dict[str, Tensor]:
-    """The ``aux1.*``/``aux2.*`` entries (parameters and BatchNorm buffers) of a GoogLeNet or AuxHeadPair."""
-    return {k: v.detach().cpu().clone() for k, v in module.state_dict().items() if k.startswith(_AUX_PREFIXES)}
-
-
-def trunk_fingerprint(model: GoogLeNet) -> str:
-    """sha256 over every non-aux tensor of ``model`` (names, dtypes, shapes, values).
-
-    Identifies the trunk an aux file was distilled for, also for weights that never came from a file.
-    """
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        # num_batches_tracked only counts training steps: it does not change what the trunk computes.
-        if name.startswith(_AUX_PREFIXES) or name.endswith("num_batches_tracked"):
-            continue
-        t = tensor.detach().cpu().contiguous()
-        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class AuxFile:
-    state_dict: dict[str, Tensor]
-    meta: dict[str, object]
-
-
-def save_aux_weights(state: Mapping[str, Tensor], meta: Mapping[str, object], path: Path) -> None:
-    extra = [k for k in state if not k.startswith(_AUX_PREFIXES)]
-    if extra:
-        raise ValueError(f"not aux-head tensors: {extra[:3]}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": AUX_FILE_FORMAT, "version": FORMAT_VERSION, "state_dict": dict(state),
-                "meta": dict(meta)}, tmp)
-    tmp.replace(path)  # never leave a half-written file under the final name
-
-
-def read_aux_file(path: Path | str) -> AuxFile:
-    path = Path(path)
-    if not path.is_file():
-        raise AuxWeightsError(f"aux weights file {path} does not exist")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise AuxWeightsError(f"cannot read aux weights file {path}: {exc}") from exc
-    if not isinstance(obj, Mapping) or obj.get("format") != AUX_FILE_FORMAT:
-        raise AuxWeightsError(f"{path} is not an aux-heads file made by `python -m googlenet distill-aux`")
-    state = obj.get("state_dict")
-    if not isinstance(state, Mapping) or not state or not all(k.startswith(_AUX_PREFIXES) for k in state):
-        raise AuxWeightsError(f"{path} holds no aux-head tensors")
-    return AuxFile(state_dict=dict(state), meta=dict(obj.get("meta") or {}))
-
-
-def load_aux_weights(model_or_copy: nn.Module, path: Path | str) -> AuxFile:
-    """Load a distill-aux file into ``model_or_copy.aux1``/``.aux2`` (strict); return the file's contents.
-
-    This writes the module: call it on a private copy, or before a model is shared (never on a served model).
-    """
-    aux = read_aux_file(path)
-    for name in ("aux1", "aux2"):
-        head = getattr(model_or_copy, name, None)
-        if head is None:
-            raise AuxWeightsError(f"the model has no {name} head to load {path} into")
-        prefix = name + "."
-        part = {k[len(prefix):]: v for k, v in aux.state_dict.items() if k.startswith(prefix)}
-        try:
-            head.load_state_dict(part, strict=True)
-        except RuntimeError as exc:
-            raise AuxWeightsError(f"aux weights file {path} does not fit {name}: {exc}") from exc
-    return aux
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -155,7 +70,7 @@ def list_images(directory: Path | str) -> list[Path]:
     """Image files under ``directory`` (recursively), sorted so every run sees the same order."""
     root = Path(directory).expanduser()
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {root} does not exist")
+        raise DistillError("errors.folder_missing", path=root)
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -195,10 +110,9 @@ def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
 def extract_features(model: GoogLeNet, images: Sequence[Path], *, device: torch.device, batch_size: int = 32,
                      spec: Preprocess = PREPROCESS, progress: bool = True) -> DistillFeatures:
     """Run the frozen trunk (eval mode, read-only) over the images; unreadable files are skipped with a warning."""
-    from .aux_heads import _TO_INCEPTION4A, _TO_INCEPTION4D, _TO_INCEPTION5B
-
     if model.aux1 is None or model.aux2 is None:
-        raise ValueError("this GoogLeNet was built without aux heads (aux_logits=False)")
+        raise DistillError("errors.no_aux_heads")
+    to_aux1, to_aux2, to_end = trunk_segments()  # the heads read the outputs of the first two segments
     running = BatchNormMode.RUNNING  # eval-mode BatchNorm, computed without touching any module's mode
     tensors, kept = [], []
     for path in images:
@@ -208,21 +122,21 @@ def extract_features(model: GoogLeNet, images: Sequence[Path], *, device: torch.
         except (ImageInputError, OSError) as exc:
             log.warning("skipping %s: %s", path, exc)
     if not tensors:
-        raise ValueError("no readable images to distill on")
+        raise DistillError("errors.distill_no_readable_images")
     aux1, aux2, teacher = [], [], []
     batches = [tensors[i:i + batch_size] for i in range(0, len(tensors), batch_size)]
     with torch.inference_mode():
         for batch in _progress(batches, total=len(batches), desc="features", enabled=progress):
             x = model._transform_input(torch.cat(batch).to(device))
             # B x 3 x 224 x 224
-            for name in _TO_INCEPTION4A:
-                x = _run(getattr(model, name), x, running)
+            for name in to_aux1:
+                x = run_layer(getattr(model, name), x, running)
             aux1.append(model.aux1.avgpool(x).cpu())  # B x 512 x 4 x 4
-            for name in _TO_INCEPTION4D:
-                x = _run(getattr(model, name), x, running)
+            for name in to_aux2:
+                x = run_layer(getattr(model, name), x, running)
             aux2.append(model.aux2.avgpool(x).cpu())  # B x 528 x 4 x 4
-            for name in _TO_INCEPTION5B:
-                x = _run(getattr(model, name), x, running)
+            for name in to_end:
+                x = run_layer(getattr(model, name), x, running)
             # B x 1024 x 7 x 7; eval mode: no dropout before fc
             teacher.append(model.fc(torch.flatten(model.avgpool(x), 1)).float().cpu())  # B x 1000
     return DistillFeatures(torch.cat(aux1).float(), torch.cat(aux2).float(), torch.cat(teacher), kept)
@@ -243,7 +157,7 @@ class DistillConfig:
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.temperature <= 0:
-            raise ValueError(f"invalid distillation settings: {self}")
+            raise DistillError("errors.distill_bad_settings", settings=self)
 
 
 @dataclass(frozen=True)
@@ -309,30 +223,22 @@ def _recalibrate_batchnorm(heads: AuxHeadPair, features: DistillFeatures, device
 def _save_checkpoint(path: Path, heads: AuxHeadPair, optimizer: torch.optim.Optimizer, epoch: int,
                      initial_loss: float, epoch_losses: list[float], eval_losses: list[float],
                      config: DistillConfig, fingerprint: str, images_digest: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({
+    save_file({
         "format": CHECKPOINT_FORMAT, "version": FORMAT_VERSION, "epoch": epoch,
         "heads": {k: v.detach().cpu() for k, v in heads.state_dict().items()},
         "optimizer": optimizer.state_dict(), "initial_loss": initial_loss,
         "epoch_losses": epoch_losses, "eval_losses": eval_losses, "config": asdict(config),
         "trunk_fingerprint": fingerprint, "images_digest": images_digest,
-    }, tmp)
-    tmp.replace(path)
+    }, path)
 
 
 def _load_checkpoint(path: Path, fingerprint: str, images_digest: str) -> dict:
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise AuxWeightsError(f"cannot read checkpoint {path}: {exc}") from exc
-    if not isinstance(ckpt, Mapping) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise AuxWeightsError(f"{path} is not a distill-aux checkpoint")
+    ckpt = load_file(path, CHECKPOINT_FORMAT, unreadable="errors.distill_checkpoint_unreadable",
+                     wrong_format="errors.distill_checkpoint_wrong")
     if ckpt["trunk_fingerprint"] != fingerprint:
-        raise AuxWeightsError(f"checkpoint {path} was made with different base weights; start over without "
-                              "--resume or pass the same --weights")
+        raise AuxWeightsError("errors.distill_checkpoint_other_weights", path=path)
     if ckpt["images_digest"] != images_digest:
-        raise AuxWeightsError(f"checkpoint {path} was made on a different set of images")
+        raise AuxWeightsError("errors.distill_checkpoint_other_images", path=path)
     return dict(ckpt)
 
 
@@ -443,10 +349,10 @@ def run_distillation(images_dir: Path, out: Path, model: GoogLeNet, weights: Wei
     root = Path(images_dir).expanduser()
     images = list_images(root)
     if not images:
-        raise ValueError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found under {root}")
+        raise DistillError("errors.distill_no_images", suffixes=", ".join(sorted(IMAGE_SUFFIXES)), path=root)
     log.info("%d images under %s; trunk frozen (%s), device %s", len(images), root, weights.description, device)
     if model.training:
-        raise ValueError("the model must be in eval mode: the trunk is the frozen teacher")
+        raise DistillError("errors.teacher_not_eval")
     model = model.to(device)
     features = extract_features(model, images, device=device, batch_size=config.batch_size, progress=progress)
     result = distill_aux(model, features, config, device=device, checkpoint=checkpoint, resume=resume,

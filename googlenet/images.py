@@ -11,8 +11,9 @@ What a user uploads is untrusted. The order of operations below is what keeps me
 5. EXIF orientation is applied (a phone photo taken sideways is classified upright);
 6. any mode (1-bit, grayscale, palette, 16-bit, CMYK, RGBA, ...) becomes 8-bit RGB, transparency on white.
 
-Problems the user can fix raise :class:`ImageInputError` with a ``key`` into ``ui_strings.ERRORS`` and the values
-its message needs, so the app can say it in the user's language; ``str(exc)`` is the English text (CLI, logs).
+Problems the user can fix raise :class:`ImageInputError` with a ``key`` into the locale files and the values its
+message needs (:mod:`googlenet.messages`), so the app can say it in the user's language; ``str(exc)`` is the English
+text (CLI, logs).
 Things worth telling the user about an image that *did* load (animated: first frame only; tiny; very elongated)
 come back as :class:`ImageNotice` objects in the same key + values form.
 """
@@ -24,13 +25,14 @@ import logging
 import os
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Mapping, Optional, Union
 
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from .messages import KeyedError, Message
 from .transforms import MAX_ASPECT  # an image longer than this ratio gets a notice: the network sees its middle
 
 __all__ = [
@@ -53,6 +55,10 @@ log = logging.getLogger(__name__)
 ImageSource = Union[str, os.PathLike, bytes, Image.Image]
 
 
+class ImageSettingError(KeyedError, ValueError):
+    """An environment setting of the image limits is not a positive whole number."""
+
+
 def _int_from_env(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
@@ -60,9 +66,9 @@ def _int_from_env(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+        raise ImageSettingError("errors.setting_not_whole", name=name, value=raw) from None
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise ImageSettingError("errors.setting_not_positive", name=name, value=value)
     return value
 
 
@@ -107,71 +113,12 @@ _ORIENTATION_FIX: Mapping[int, Image.Transpose] = {
     8: Image.Transpose.ROTATE_90,
 }
 
-# English texts, for str(exc) (CLI, logs). The app shows ui_strings' ERRORS[<key>] instead, in the user's language;
-# tests check that both sections have the same keys and placeholders.
-MESSAGES_EN: Mapping[str, str] = {
-    "errors.too_many_pixels": (
-        "This image is {width}x{height} pixels ({megapixels} megapixels); the limit is {limit} megapixels. "
-        "Please upload a smaller version."
-    ),
-    "errors.too_many_pixels_count": (
-        "This image declares {megapixels} megapixels; the limit is {limit} megapixels. "
-        "Please upload a smaller version."
-    ),
-    "errors.empty_file": "The file is empty (0 bytes). Please upload a photo.",
-    "errors.file_gone": "The uploaded file is no longer on the server. Please upload the photo again.",
-    "errors.svg": "SVG drawings are not supported. Please export it as PNG or JPEG and upload that.",
-    "errors.heic": (
-        "HEIC/HEIF photos (the iPhone default) are not supported. Please convert it to JPEG or PNG "
-        "(on an iPhone: Settings > Camera > Formats > Most Compatible)."
-    ),
-    "errors.avif": "AVIF images are not supported. Please convert it to JPEG or PNG.",
-    "errors.pdf": "This is a PDF document, not a photo. Please upload an image file.",
-    "errors.unsupported_format": (
-        "This file is not an image format we support ({found}). Supported formats: {formats}."
-    ),
-    "errors.not_an_image": "This file is not an image we can read. Supported formats: {formats}.",
-    "errors.corrupt": (
-        "This {format} file is damaged or incomplete and cannot be decoded. Please upload the photo again "
-        "or try another file."
-    ),
-    "errors.notice_animated": "This is an animated image: only its first frame was used.",
-    "errors.notice_tiny": (
-        "This image is only {width}x{height} pixels, smaller than the network's minimum of {min_w}x{min_h}: "
-        "it was enlarged, so there is almost nothing for the network to see."
-    ),
-    "errors.notice_elongated": (
-        "This image is very elongated ({width}x{height}): the network sees only a square from its middle."
-    ),
-}
+class ImageInputError(KeyedError, ValueError):
+    """The input is not an image we can classify. ``key``/``params`` name the message in the locale files."""
 
 
-@dataclass(frozen=True)
-class _Keyed:
-    key: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-
-    def english(self) -> str:
-        return MESSAGES_EN[self.key].format(**self.params)
-
-
-class ImageInputError(ValueError):
-    """The input is not an image we can classify. ``key``/``params`` name the message (ui_strings ERRORS)."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        if key not in MESSAGES_EN:
-            raise KeyError(f"unknown image error key {key!r}")
-        self.key = key
-        self.params: dict[str, Any] = params
-        super().__init__(MESSAGES_EN[key].format(**params))
-
-
-@dataclass(frozen=True)
-class ImageNotice(_Keyed):
-    """Something the user should know about an image that loaded fine (key into ui_strings ERRORS)."""
-
-    def __str__(self) -> str:
-        return self.english()
+class ImageNotice(Message):
+    """Something the user should know about an image that loaded fine (a key in the locale files)."""
 
 
 @dataclass(frozen=True)
@@ -375,7 +322,7 @@ def _decode(fp: Union[Path, io.BytesIO], head: bytes) -> tuple[Image.Image, tupl
 def load_image(source: ImageSource) -> LoadedImage:
     """Open a path, bytes or PIL image as an upright 8-bit RGB image, safely (see the module docstring).
 
-    Raises :class:`ImageInputError` (with a key for ui_strings) for anything the user should fix.
+    Raises :class:`ImageInputError` (a keyed message) for anything the user should fix.
     """
     notices: list[ImageNotice] = []
     if isinstance(source, Image.Image):

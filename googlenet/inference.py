@@ -42,6 +42,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .images import ImageNotice, ImageSource, load_image, open_image
 from .labels import CATEGORIES
+from .messages import KeyedError
 from .model import ConvBlock, GoogLeNet
 from .optimize import InferenceNet, build_inference_net
 from .transforms import PREPROCESS, Preprocess, preprocess
@@ -49,6 +50,8 @@ from .weights import WeightsInfo, load_model, resolve_weights
 
 __all__ = [
     "PRECISIONS",
+    "DeviceError",
+    "PrecisionError",
     "ClassScore",
     "Classification",
     "Engine",
@@ -59,6 +62,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+class DeviceError(KeyedError, RuntimeError):
+    """A device that this machine cannot provide (``--device cuda`` without CUDA)."""
+
+
+class PrecisionError(KeyedError, ValueError):
+    """A precision that is unknown or that the device cannot run (fp16 on a CPU)."""
+
 PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -68,9 +79,9 @@ def select_device(requested: Optional[str] = None) -> torch.device:
     if requested:
         device = torch.device(requested)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"--device {requested} was asked for but CUDA is not available")
+            raise DeviceError("errors.device_unavailable", device=requested, kind="CUDA")
         if device.type == "mps" and not torch.backends.mps.is_available():
-            raise RuntimeError(f"--device {requested} was asked for but MPS is not available")
+            raise DeviceError("errors.device_unavailable", device=requested, kind="MPS")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -150,7 +161,7 @@ class Engine:
         compile_batch1: bool = False,
     ) -> None:
         if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+            raise PrecisionError("errors.unknown_precision", value=precision, choices=", ".join(PRECISIONS))
         self.device = device or select_device()
         self.weights = weights
         self.preprocess_spec = preprocess_spec
@@ -163,7 +174,7 @@ class Engine:
         if precision == "auto":
             precision = "fp16" if self.device.type == "cuda" else "fp32"
         if precision == "fp16" and self.device.type == "cpu":
-            raise ValueError("fp16 autocast is not supported for CPU convolutions; use bf16 or fp32")
+            raise PrecisionError("errors.fp16_on_cpu")
         self.precision: str = precision
         self.inference: nn.Module = self.fast
         if self.device.type == "cpu":

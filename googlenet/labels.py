@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from torchvision.models import GoogLeNet_Weights
 
-__all__ = ["CATEGORIES", "NUM_CLASSES", "category_name", "category_index"]
+from .messages import KeyedError
+
+__all__ = ["CATEGORIES", "NUM_CLASSES", "UnknownClass", "category_name", "category_index"]
 
 CATEGORIES: tuple[str, ...] = tuple(GoogLeNet_Weights.IMAGENET1K_V1.meta["categories"])
 NUM_CLASSES: int = len(CATEGORIES)
 _INDEX = {name: i for i, name in enumerate(CATEGORIES)}
 
 
+class UnknownClass(KeyedError, ValueError):
+    """A class given by index or name that is not one of the 1,000 ImageNet classes."""
+
+
 def category_name(index: int) -> str:
     """The name of ImageNet class ``index`` (0..999)."""
     if not 0 <= index < NUM_CLASSES:
-        raise ValueError(f"class index {index} is outside 0..{NUM_CLASSES - 1}")
+        raise UnknownClass("errors.class_index_range", index=index, last=NUM_CLASSES - 1)
     return CATEGORIES[index]
 
 
@@ -34,4 +40,4 @@ def category_index(name_or_index: str | int) -> int:
     lowered = {name.lower(): i for name, i in _INDEX.items()}
     if text.lower() in lowered:
         return lowered[text.lower()]
-    raise ValueError(f"unknown ImageNet class {text!r}")
+    raise UnknownClass("errors.unknown_class", value=text)

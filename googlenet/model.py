@@ -19,11 +19,14 @@ ReLUs are not in-place, because Captum's backward hooks cannot wrap tensors that
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Optional
+from types import MappingProxyType
+from typing import Any, Mapping, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
 from torch import Tensor
+
+from .messages import tr
 
 __all__ = [
     "ConvBlock",
@@ -31,41 +34,54 @@ __all__ = [
     "InceptionAux",
     "GoogLeNet",
     "GoogLeNetOutputs",
+    "TRUNK",
     "INCEPTION_MODULES",
+    "STEM",
     "BRANCHES",
     "AUX_HEADS",
+    "AUX_TAPS",
+    "trunk_segments",
     "module_display_name",
     "branch_display_name",
 ]
 
-# torchvision's module names, used as keys everywhere in this project (display names are derived from them).
-INCEPTION_MODULES: tuple[str, ...] = (
-    "inception3a",
-    "inception3b",
-    "inception4a",
-    "inception4b",
-    "inception4c",
-    "inception4d",
-    "inception4e",
-    "inception5a",
-    "inception5b",
+# The one place the layer order is written down: the main path's layers in the order GoogLeNet._forward runs them
+# (tests/googlenet/test_model.py records the real call order and compares). Everything that walks the network layer
+# by layer (the branch capture, the train-mode forward, the inference net, receptive fields) derives from this.
+# torchvision's module names are the keys everywhere in this project; display names are derived from them.
+TRUNK: tuple[str, ...] = (
+    "conv1", "maxpool1", "conv2", "conv3", "maxpool2",
+    "inception3a", "inception3b", "maxpool3",
+    "inception4a", "inception4b", "inception4c", "inception4d", "inception4e", "maxpool4",
+    "inception5a", "inception5b",
 )
+INCEPTION_MODULES: tuple[str, ...] = tuple(name for name in TRUNK if name.startswith("inception"))
+#: The layers before the first Inception module that hold weights (the "stem").
+STEM: tuple[str, ...] = tuple(name for name in TRUNK[: TRUNK.index(INCEPTION_MODULES[0])] if name.startswith("conv"))
 BRANCHES: tuple[str, ...] = ("branch1", "branch2", "branch3", "branch4")
 AUX_HEADS: tuple[str, ...] = ("aux1", "aux2")
+#: The trunk layer whose output each auxiliary head reads.
+AUX_TAPS: Mapping[str, str] = MappingProxyType({"aux1": "inception4a", "aux2": "inception4d"})
 
-# Display names are derived from the keys above. branch3 is the paper's 5x5 branch, but torchvision's checkpoint
-# uses a 3x3 kernel there (see Inception.BRANCH3_KERNEL_SIZE), and the name says so.
-_BRANCH_DISPLAY = {"branch1": "1x1", "branch2": "3x3", "branch3": "'5x5' (3x3)", "branch4": "pool"}
+
+def trunk_segments() -> tuple[tuple[str, ...], ...]:
+    """:data:`TRUNK` cut after each aux tap: the layers up to aux1's input, then up to aux2's, then the rest."""
+    cuts = [TRUNK.index(AUX_TAPS[head]) + 1 for head in AUX_HEADS]
+    bounds = [0, *cuts, len(TRUNK)]
+    return tuple(TRUNK[a:b] for a, b in zip(bounds, bounds[1:]))
 
 
 def module_display_name(module: str) -> str:
-    """``inception4c`` -> ``4c``."""
+    """``inception4c`` -> ``4c`` (the paper's and the figures' short name)."""
     return module.removeprefix("inception")
 
 
-def branch_display_name(branch: str) -> str:
-    """``branch3`` -> ``'5x5' (3x3)``: torchvision's checkpoint uses a 3x3 kernel in the branch the paper calls 5x5."""
-    return _BRANCH_DISPLAY[branch]
+def branch_display_name(branch: str, lang: str = "en") -> str:
+    """``branch3`` -> ``'5x5' (3x3)``: the paper calls it the 5x5 branch, torchvision's checkpoint has a 3x3 kernel
+    there (:attr:`Inception.BRANCH3_KERNEL_SIZE`), and the name says both. Words come from the locale files."""
+    if branch not in BRANCHES:
+        raise ValueError(f"unknown branch {branch!r}")
+    return tr(f"model.branch.{branch}", lang, k=Inception.BRANCH3_KERNEL_SIZE)
 
 
 class GoogLeNetOutputs(NamedTuple):
@@ -198,14 +214,8 @@ class GoogLeNet(nn.Module):
         dropout_aux: dropout inside each auxiliary head (0.7, as in the paper).
     """
 
-    # The main path's layers in the order the forward pass runs them (the aux heads branch off after inception4a
-    # and inception4d). Used by tools that walk the network layer by layer, e.g. the branch capture.
-    TRUNK: tuple[str, ...] = (
-        "conv1", "maxpool1", "conv2", "conv3", "maxpool2",
-        "inception3a", "inception3b", "maxpool3",
-        "inception4a", "inception4b", "inception4c", "inception4d", "inception4e", "maxpool4",
-        "inception5a", "inception5b",
-    )
+    # The main path's layers in the order the forward pass runs them (see the module-level TRUNK).
+    TRUNK: tuple[str, ...] = TRUNK
 
     def __init__(
         self,

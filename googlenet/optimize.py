@@ -33,11 +33,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from .model import INCEPTION_MODULES, ConvBlock, GoogLeNet, Inception
+from .messages import KeyedError
+from .model import TRUNK, ConvBlock, GoogLeNet, Inception
 
 __all__ = ["InferenceNet", "PackedConv", "MergedInception", "build_inference_net", "onednn_available"]
 
 log = logging.getLogger(__name__)
+
+
+class InferenceNetError(KeyedError, RuntimeError):
+    """The rearranged inference net does not compute what the model computes (the app refuses to start)."""
 
 # How far the inference net's logits may be from the folded float32 model's, relative to the largest logit: float32
 # differs by reassociation only; bfloat16 keeps 8 bits of mantissa, so the check only catches gross errors there.
@@ -145,7 +150,11 @@ class MergedInception(nn.Module):
 
 
 class InferenceNet(nn.Module):
-    """Eval-mode GoogLeNet main head, rearranged for speed (see the module docstring). Input: N x 3 x H x W."""
+    """Eval-mode GoogLeNet main head, rearranged for speed (see the module docstring). Input: N x 3 x H x W.
+
+    Its layers are the folded model's, in the order of :data:`googlenet.model.TRUNK`; each convolution's prepacked
+    layout is chosen for the input shape that layer sees at ``example_shape`` (traced once through ``folded``).
+    """
 
     def __init__(self, folded: GoogLeNet, *, packed: bool, example_shape: Sequence[int] = (1, 3, 224, 224)) -> None:
         super().__init__()
@@ -154,24 +163,19 @@ class InferenceNet(nn.Module):
         self.packed = packed
         self.dtype = folded.fc.weight.dtype
         self.transform_input = folded.transform_input
-        n, _, h, w = example_shape
-        # Spatial sizes after each stride-2 stage (ceil mode), e.g. 224 -> 56 (conv2/conv3), 28, 14, 7.
-        s2, s3, s4, s5 = ((h + 3) // 4, (h + 7) // 8, (h + 15) // 16, (h + 31) // 32)
-        w2, w3, w4, w5 = ((w + 3) // 4, (w + 7) // 8, (w + 15) // 16, (w + 31) // 32)
-        self.conv1 = _packed(folded.conv1, packed, (n, 3, h, w))
-        self.maxpool1 = folded.maxpool1
-        self.conv2 = _packed(folded.conv2, packed, (n, 64, s2, w2))
-        self.conv3 = _packed(folded.conv3, packed, (n, 64, s2, w2))
-        self.maxpool2 = folded.maxpool2
-        shapes = {"inception3": (s3, w3), "inception4": (s4, w4), "inception5": (s5, w5)}
-        self.inceptions = nn.ModuleDict()
-        for name in INCEPTION_MODULES:
-            module: Inception = getattr(folded, name)
-            in_channels = _conv_of(module.branch1).in_channels
-            sh, sw = shapes[name[:-1]]
-            self.inceptions[name] = MergedInception(module, packed=packed, example_shape=(n, in_channels, sh, sw))
-        self.maxpool3 = folded.maxpool3
-        self.maxpool4 = folded.maxpool4
+        self.layers = nn.ModuleDict()
+        with torch.inference_mode():
+            x = torch.zeros(*example_shape, dtype=self.dtype, device=folded.fc.weight.device)
+            for name in TRUNK:  # the shape each layer reads, for its prepacked layout
+                layer = getattr(folded, name)
+                shape = tuple(x.shape)
+                if isinstance(layer, Inception):
+                    self.layers[name] = MergedInception(layer, packed=packed, example_shape=shape)
+                elif isinstance(layer, ConvBlock):
+                    self.layers[name] = _packed(layer, packed, shape)
+                else:  # max-pools: parameter-free, used as they are
+                    self.layers[name] = layer
+                x = layer(x)
         self.fc_weight = folded.fc.weight.detach()
         self.fc_bias = folded.fc.bias.detach()
 
@@ -179,23 +183,8 @@ class InferenceNet(nn.Module):
         x = GoogLeNet._transform_input(self, x)  # type: ignore[arg-type]  # uses only self.transform_input
         x = x.to(self.dtype).contiguous(memory_format=torch.channels_last)
         # N x 3 x 224 x 224
-        x = self.maxpool1(self.conv1(x))
-        # N x 64 x 56 x 56
-        x = self.conv3(self.conv2(x))
-        # N x 192 x 56 x 56
-        x = self.maxpool2(x)
-        # N x 192 x 28 x 28
-        inc = self.inceptions
-        x = inc["inception3b"](inc["inception3a"](x))
-        # N x 480 x 28 x 28
-        x = self.maxpool3(x)
-        # N x 480 x 14 x 14
-        for name in ("inception4a", "inception4b", "inception4c", "inception4d", "inception4e"):
-            x = inc[name](x)
-        # N x 832 x 14 x 14
-        x = self.maxpool4(x)
-        # N x 832 x 7 x 7
-        x = inc["inception5b"](inc["inception5a"](x))
+        for layer in self.layers.values():  # TRUNK order: conv1 ... inception5b
+            x = layer(x)
         # N x 1024 x 7 x 7
         x = x.mean(dim=(2, 3))  # the adaptive average pool to 1x1; eval-mode dropout is the identity
         # N x 1024
@@ -252,4 +241,4 @@ def build_inference_net(
                 log.info("inference net: packed=%s, %s, max |logit diff| vs folded model %.2e", mode, dtype, diff)
                 return net
             log.warning("inference net (packed=%s) differs from the folded model by %.3g; not used", mode, diff)
-    raise RuntimeError("the inference net does not reproduce the folded model's logits")
+    raise InferenceNetError("errors.inference_net_mismatch")

@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 from torchvision.models import GoogLeNet_Weights
 
+from .messages import KeyedError, Message
 from .model import GoogLeNet
 
 __all__ = [
@@ -51,14 +52,13 @@ OFFICIAL_FILENAME: str = OFFICIAL_WEIGHTS.url.rsplit("/", 1)[-1]  # googlenet-13
 # torchvision names checkpoint files "<name>-<first 8 hex digits of the file's sha256>.pth".
 OFFICIAL_SHA256_PREFIX: str = OFFICIAL_FILENAME.rsplit("-", 1)[-1].split(".", 1)[0]  # 1378be20
 WEIGHTS_ENV_VAR = "GOOGLENET_WEIGHTS"
-UNTRAINED_WARNING = "untrained weights: predictions are meaningless"
 
 
-class WeightsError(RuntimeError):
+class WeightsError(KeyedError, RuntimeError):
     """A weights file exists but cannot be used (unreadable, not a checkpoint, wrong shapes)."""
 
 
-class PretrainedWeightsUnavailable(RuntimeError):
+class PretrainedWeightsUnavailable(KeyedError, RuntimeError):
     """Pretrained weights were required but none could be found or downloaded."""
 
 
@@ -86,18 +86,20 @@ class WeightsInfo:
         return self.kind is WeightsKind.OFFICIAL
 
     @property
+    def message(self) -> Message:
+        """What the weights are, in a few words (any language)."""
+        name = self.path.name if self.path is not None else "?"
+        return Message(f"weights.{self.kind.value}", {"name": name, "sha": (self.sha256 or "?")[:8]})
+
+    @property
     def description(self) -> str:
-        if self.kind is WeightsKind.OFFICIAL:
-            return "official torchvision IMAGENET1K_V1 (verified)"
-        if self.kind is WeightsKind.CUSTOM:
-            assert self.path is not None
-            return f"custom weights ({self.path.name}, sha256 {self.sha256[:8] if self.sha256 else '?'})"
-        return UNTRAINED_WARNING
+        """:attr:`message` in English (JSON, logs, the command line)."""
+        return self.message.text()
 
     @property
     def warning(self) -> Optional[str]:
-        """A message to show on every result, or None."""
-        return UNTRAINED_WARNING if self.kind is WeightsKind.UNTRAINED else None
+        """A message to show on every result (English), or None."""
+        return self.description if self.kind is WeightsKind.UNTRAINED else None
 
 
 def cache_path() -> Path:
@@ -126,7 +128,7 @@ def download_official(progress: bool = True) -> Path:
     OFFICIAL_WEIGHTS.get_state_dict(progress=progress, check_hash=True)
     path = cache_path()
     if not path.is_file():
-        raise PretrainedWeightsUnavailable(f"download finished but {path} is missing")
+        raise PretrainedWeightsUnavailable("errors.download_missing", path=path)
     return path
 
 
@@ -144,7 +146,7 @@ def resolve_weights(
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_file():
-            raise WeightsError(f"weights file {path} does not exist")
+            raise WeightsError("errors.weights_missing", path=path)
         return _describe_file(path, source)
 
     cached = cache_path()
@@ -158,16 +160,13 @@ def resolve_weights(
         except Exception as exc:  # no network, proxy, disk full: all mean "no pretrained weights"
             log.warning("Could not download the official weights: %s", exc)
             if require_pretrained:
-                raise PretrainedWeightsUnavailable(
-                    f"pretrained weights are required but {cached} is missing and the download failed ({exc}). "
-                    "Run `python -m googlenet download-weights` on a machine with internet and copy the file there."
-                ) from exc
+                raise PretrainedWeightsUnavailable("errors.pretrained_download_failed", cache=cached,
+                                                   reason=exc) from exc
 
     if require_pretrained:
-        raise PretrainedWeightsUnavailable(
-            f"pretrained weights are required but {cached} is missing and downloading is disabled"
-        )
-    log.warning("No pretrained weights found: starting with UNTRAINED weights (%s)", UNTRAINED_WARNING)
+        raise PretrainedWeightsUnavailable("errors.pretrained_no_download", cache=cached)
+    log.warning("No pretrained weights found: starting with UNTRAINED weights (%s)",
+                Message("weights.untrained").text())
     return WeightsInfo(kind=WeightsKind.UNTRAINED, path=None, sha256=None, source="none")
 
 
@@ -175,8 +174,8 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
     """Read a checkpoint file as a state dict, with an error that names the file when it is not one."""
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise WeightsError(f"cannot read weights file {path}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same message, with the reason
+        raise WeightsError("errors.weights_unreadable", path=path, reason=exc) from exc
     # Accept a bare state dict or the common {"state_dict": ...} / {"model": ...} wrappers.
     if isinstance(obj, Mapping):
         for key in ("state_dict", "model"):
@@ -184,7 +183,7 @@ def read_state_dict(path: Path) -> dict[str, Tensor]:
                 obj = obj[key]
                 break
     if not isinstance(obj, Mapping) or not all(isinstance(v, Tensor) for v in obj.values()):
-        raise WeightsError(f"weights file {path} does not hold a state dict of tensors")
+        raise WeightsError("errors.weights_not_state_dict", path=path)
     return dict(obj)
 
 
@@ -200,7 +199,7 @@ def load_model(info: WeightsInfo) -> GoogLeNet:
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
-            raise WeightsError(f"weights file {info.path} does not fit GoogLeNet: {exc}") from exc
+            raise WeightsError("errors.weights_mismatch", path=info.path, reason=exc) from exc
         log.info("Loaded %s from %s", info.description, info.path)
     else:
         _init_untrained(model)

@@ -1,0 +1,76 @@
+"""Components of our own: the photo input that hands uploads over undecoded."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+from typing import Optional
+
+import gradio as gr
+from gradio import processing_utils
+from gradio.data_classes import ImageData
+
+from .i18n import tr
+
+__all__ = ["PhotoInput", "Number", "Slider"]
+
+
+class PhotoInput(gr.Image):
+    """``gr.Image`` (type="filepath") whose preprocess hands over the uploaded file's path WITHOUT decoding it.
+
+    Why: ``gr.Image.preprocess`` opens every upload with PIL (and converts it when the mode differs) before our
+    function runs, so a decompression bomb, a corrupt file or a non-image failed inside Gradio with a generic
+    error. Here the file goes untouched to ``googlenet.images.load_image`` (via the engine), which checks the
+    declared size from the header before decoding and answers with a clear message. Upload, webcam, clipboard,
+    examples and gradio_client's ``handle_file`` all arrive as a file in Gradio's cache (Gradio checks that the
+    path is one it created); a base64 ``data:`` URL is saved to the cache as bytes, still undecoded.
+    """
+
+    def get_block_name(self) -> str:  # the browser side is the stock Image component
+        return "image"
+
+    def get_block_class(self) -> str:
+        return "image"
+
+    def preprocess(self, payload: Optional[ImageData]) -> Optional[str]:
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            header, _, encoded = payload.url.partition(",")
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:  # no request here to pick a language: English
+                raise gr.Error(tr("errors.corrupt", "en", format="data URL"), print_exception=False) from exc
+            extension = mimetypes.guess_extension(header[5:].split(";")[0]) or ""
+            return processing_utils.save_bytes_to_cache(data, f"photo{extension or '.img'}", self.GRADIO_CACHE)
+        if payload.path is None:
+            raise gr.Error(tr("errors.file_gone", "en"), print_exception=False)
+        return str(payload.path)
+
+
+class Number(gr.Number):
+    """``gr.Number`` whose range is enforced by the browser and by the handler, not by Gradio's preprocess.
+
+    Why: Gradio's own check answers an out-of-range value (typed into the box, or sent through the API) with an
+    English sentence, before any of our code can see the request's language. The handlers validate the value
+    themselves and raise keyed errors (e.g. ``errors.steps_range``), which reach the user in their language.
+    """
+
+    def get_block_name(self) -> str:
+        return "number"
+
+    def preprocess(self, payload: Optional[float]) -> Optional[float]:
+        if payload is None:
+            return None
+        return self.round_to_precision(payload, self.precision)
+
+
+class Slider(gr.Slider):
+    """``gr.Slider`` whose range is enforced by the browser and by the handler (see :class:`Number`)."""
+
+    def get_block_name(self) -> str:
+        return "slider"
+
+    def preprocess(self, payload: float) -> float:
+        return gr.Number.round_to_precision(payload, self.precision)

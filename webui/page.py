@@ -1,0 +1,43 @@
+"""What the tabs share on the page: the photo, the example photos, and the pieces other tabs read (the report
+takes the branch overview and the attribution figure that the user is looking at)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import gradio as gr
+
+from googlenet.images import ImageNotice
+from googlenet.messages import KeyedError
+
+from .services import Services
+
+__all__ = ["Page", "MissingPhoto", "require_image", "notices_text"]
+
+
+@dataclass
+class Page:
+    """Components that several tabs share. The tabs set the optional ones as they are built."""
+
+    services: Services
+    image: gr.Image
+    examples: Optional[gr.Examples] = None
+    branch_overview: Optional[gr.Image] = None  # set by the branches tab, read by the report
+    attribution_figure: Optional[gr.Image] = None  # set by the attributions tab, read by the report
+
+
+class MissingPhoto(KeyedError, ValueError):
+    """An event that needs the photo ran without one."""
+
+
+def require_image(image: Optional[str]) -> str:
+    """The photo's path, or a clear "upload a photo first" in the reader's language."""
+    if not image:
+        raise MissingPhoto("common.no_image")
+    return image
+
+
+def notices_text(notices: Sequence[ImageNotice], lang: str) -> str:
+    """Notices about an input that loaded fine (animated, tiny, elongated), one Markdown line each."""
+    return "".join(f"\n\nℹ️ {notice.text(lang)}" for notice in notices)

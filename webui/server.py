@@ -1,0 +1,95 @@
+"""Building the app from settings and launching it: what ``app.py`` calls, and what the tests and bench/ use to run
+the real app in their own process.
+
+Order matters and is fixed here: Gradio fixes and the figure style are installed, the shared objects are built from
+the final settings (loading the weights: fail fast), the page is built from them, the limits for the device are
+applied, then it launches.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from googlenet.integrity import engine_fingerprints
+from googlenet.memory import limit_arenas
+from googlenet.render import use_style_globally
+
+from .endpoint import endpoint
+from .gradio_fixes import install_atomic_cache_writes
+from .i18n import i18n
+from .layout import build_page, css
+from .limits import apply_limits
+from .services import Services
+from .settings import Settings
+from .zerogpu import ZEROGPU
+
+__all__ = ["App", "create_app", "launch_options"]
+
+log = logging.getLogger(__name__)
+
+
+class _Debug:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @endpoint()
+    def fingerprint(self, *, lang: str) -> dict:
+        """Hashes and mode/hook counts of the shared models (only with GOOGLENET_DEBUG_ENDPOINTS=1; bench/)."""
+        return engine_fingerprints(self.services.engine)
+
+
+@dataclass
+class App:
+    """A built, not yet launched app: its settings, shared objects and page."""
+
+    settings: Settings
+    services: Services
+    demo: gr.Blocks
+
+    def launch(self, **overrides: Any) -> Any:
+        """``demo.launch`` with the options the settings call for (``overrides`` win, e.g.
+        ``prevent_thread_lock=True`` to serve from a background thread)."""
+        return self.demo.launch(**{**launch_options(self.settings), **overrides})
+
+    @property
+    def url(self) -> str:
+        return self.demo.local_url or f"http://{self.settings.host}:{self.settings.port}/"
+
+    def close(self) -> None:
+        self.demo.close()
+
+
+def create_app(settings: Settings) -> App:
+    """Everything but the launch. Raises on unusable weights (see :class:`Services`)."""
+    limit_arenas(2)  # before Gradio starts its worker threads (see googlenet/memory.py)
+    install_atomic_cache_writes()
+    use_style_globally()  # figures are drawn in several threads at once (see googlenet/render/figures.py)
+    services = Services(settings)
+    demo = build_page(services)
+    if settings.debug_endpoints:  # off by default: only the load test turns it on
+        with demo:
+            gr.api(_Debug(services).fingerprint, api_name="debug_model_fingerprint")
+    if ZEROGPU:
+        log.info("ZeroGPU: GPU work runs under spaces.GPU")
+    apply_limits(demo, services.limits)
+    log.info("binding %s:%d", settings.host, settings.port)
+    return App(settings, services, demo)
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments of ``Blocks.launch`` for these settings."""
+    return dict(
+        server_name=settings.host,
+        server_port=settings.port,
+        share=settings.share,  # a public gradio.live link only when asked for
+        inbrowser=settings.inbrowser,
+        show_error=False,  # internal exception texts and paths never reach clients (gr.Error messages still do)
+        max_file_size=f"{settings.max_upload_mb}mb",
+        run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
+        i18n=i18n(),
+        css=css(),
+    )

@@ -1,0 +1,193 @@
+"""The Inception branches tab and ``/branches``: what every branch of every Inception module responded to.
+
+One forward pass per photo captures all 36 branch outputs (``googlenet.activations``); the capture is kept per user
+in ``gr.State``, so another module, measure, channel count or colour scale re-draws without running the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import gradio as gr
+import pandas as pd
+from PIL import Image
+
+from googlenet import BRANCHES, INCEPTION_MODULES
+from googlenet.activations import Capture, Measure, capture, overview_shares
+from googlenet.branch_facts import module_facts
+from googlenet.messages import KeyedError
+from googlenet.model import branch_display_name, module_display_name
+from googlenet.render.branches import BranchText, render_views, top_channels
+
+from ..components import Slider
+from ..endpoint import endpoint, wire
+from ..i18n import label, tr
+from ..page import Page, require_image
+from ..services import Services
+from ..zerogpu import gpu
+
+__all__ = ["BranchSession", "BranchesTab", "BranchViewError", "capture_on_device", "SCALES", "MAX_CHANNELS"]
+
+SCALES: tuple[str, ...] = ("shared", "per_branch")
+MAX_CHANNELS = 16
+
+
+class BranchViewError(KeyedError, ValueError):
+    """A module, measure or colour scale the branch view does not have."""
+
+
+@dataclass(frozen=True)
+class BranchSession:
+    """Per-user state: one photo's capture of all 36 branch outputs, and the crop they came from."""
+
+    capture: Capture
+    crop: Image.Image  # 224 x 224
+
+
+@gpu
+def capture_on_device(services_key: str, path: str) -> BranchSession:
+    """The forward pass of the branch explorer. On ZeroGPU this runs in a worker process: it returns CPU data only
+    (numpy arrays and a PIL image)."""
+    engine = Services.find(services_key).engine
+    crop, x = engine.prepare(path)
+    return BranchSession(capture(engine.fast, x), crop)
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+class BranchesTab:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def facts_markdown(self, session: BranchSession, module: str, lang: str) -> str:
+        """The module's facts, computed from the model at this input size, as Markdown."""
+        shape = next(s.shape for s in session.capture.layer_shapes if s.name == f"{module}.branch1")
+        facts = module_facts(self.services.engine.reference, module, (shape[1], shape[2]))
+        rows = [tr("branches.facts_header", lang)]
+        for b in facts.branches:
+            layers = " → ".join(layer.text(lang) for layer in b.layers)
+            rows.append(f"| {branch_display_name(b.branch, lang)} | {layers} | {b.out_channels} | "
+                        f"{b.receptive_field}x{b.receptive_field} px | {_n(b.parameters)} | {_n(b.mult_adds)} |")
+        b2, b3 = facts.branches[1], facts.branches[2]
+        macs_saved = (b2.mult_adds_without_reduction - b2.mult_adds) + (b3.mult_adds_without_reduction - b3.mult_adds)
+        parts = " + ".join(str(b.out_channels) for b in facts.branches)
+        return "\n\n".join([
+            tr("branches.facts_summary", lang, module=module_display_name(module), in_channels=facts.in_channels,
+               h=facts.spatial[0], w=facts.spatial[1], out_channels=facts.out_channels, parts=parts,
+               params=_n(facts.parameters), macs=_n(facts.mult_adds)),
+            "\n".join(rows),
+            tr("branches.facts_reduction", lang, in_channels=facts.in_channels, with3=_n(b2.parameters),
+               without3=_n(b2.parameters_without_reduction), saved3=_n(b2.parameters_saved),
+               with5=_n(b3.parameters), without5=_n(b3.parameters_without_reduction),
+               saved5=_n(b3.parameters_saved), macs_saved=_n(macs_saved)),
+            tr("branches.facts_kernel", lang, k=facts.branch3_kernel, paper=_n(b3.parameters_with_paper_kernel),
+               actual=_n(b3.parameters)),
+            tr("branches.facts_rf", lang),
+        ])
+
+    def views(self, session: BranchSession, module: str, measure: str, n_channels: float, scale: str,
+              lang: str) -> tuple:
+        """Everything the tab shows, drawn from a stored capture (no forward pass here)."""
+        if module not in INCEPTION_MODULES:
+            raise BranchViewError("errors.unknown_module", value=module, choices=", ".join(INCEPTION_MODULES))
+        try:
+            measure = Measure(measure)
+        except ValueError:
+            raise BranchViewError("errors.unknown_measure", value=measure,
+                                  choices=", ".join(m.value for m in Measure)) from None
+        if scale not in SCALES:
+            raise BranchViewError("errors.unknown_scale", value=scale, choices=", ".join(SCALES))
+        n = max(1, min(MAX_CHANNELS, int(n_channels or 8)))
+        cap = session.capture
+        shares = overview_shares(cap, measure)
+        figures = render_views(cap, module, session.crop, shares, tr(f"branches.measure.{measure.value}", lang), n,
+                               scale == "shared", BranchText.load(lang))
+        shapes = pd.DataFrame(
+            [[s.name, " x ".join(str(d) for d in s.shape)] for s in cap.layer_shapes],
+            columns=[tr("branches.shapes_header_layer", lang), tr("branches.shapes_header_shape", lang)],
+        )
+        raw = {
+            "measure": measure.value,
+            "modules": list(INCEPTION_MODULES),
+            "branches": list(BRANCHES),
+            "shares": [[round(float(v), 6) for v in row] for row in shares],
+            "module": module,
+            "top_channels": {
+                r[0].branch: [{"index": c.index, "global_index": c.global_index,
+                               "mean_activation": c.mean_activation} for c in r]
+                for r in top_channels(cap, module, n)
+            },
+            "input_size": list(cap.input_size),
+        }
+        return (figures.overview, figures.heatmaps, figures.channels, self.facts_markdown(session, module, lang),
+                shapes, raw)
+
+    @endpoint(trims_memory=True)
+    def branches(self, image: Optional[str], module: str = "inception4a", measure: str = "activation_sum",
+                 n_channels: float = 8, scale: str = "shared", *, lang: str) -> tuple:
+        """One forward pass of the photo, then every view of the branch explorer: the overview of each branch's
+        share in all nine Inception modules (by ``measure``), the chosen ``module``'s heatmaps and its
+        ``n_channels`` most active channels per branch (``scale``: one colour scale or one per branch), its facts,
+        every layer's shape, and the numbers as JSON (``shares``, ``top_channels``)."""
+        session = capture_on_device(self.services.key, require_image(image))
+        return (*self.views(session, module, measure, n_channels, scale, lang), session)
+
+    @endpoint(trims_memory=True)
+    def branches_changed(self, image: Optional[str], module: str, measure: str, n_channels: float, scale: str, *,
+                         lang: str) -> tuple:
+        """A new photo on the page: capture and draw; a cleared photo clears the views."""
+        if not image:
+            return None, None, None, "", None, None, None
+        session = capture_on_device(self.services.key, image)
+        return (*self.views(session, module, measure, n_channels, scale, lang), session)
+
+    @endpoint(trims_memory=True)
+    def rerender(self, session: Optional[BranchSession], module: str, measure: str, n_channels: float, scale: str,
+                 *, lang: str) -> tuple:
+        """Another module, measure, channel count or scale: re-draw from the stored capture, no forward pass."""
+        if session is None:
+            return (gr.skip(),) * 6
+        return self.views(session, module, measure, n_channels, scale, lang)
+
+    def build(self, page: Page) -> None:
+        modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
+        measures = [(label(f"branches.measure.{m.value}"), m.value) for m in Measure]
+        scales = [(label(f"branches.scale.{s}"), s) for s in SCALES]
+        with gr.Tab(label("branches.tab"), id="branches"):
+            gr.Markdown(label("branches.intro"))
+            state = gr.State(time_to_live=3600)  # the capture: ~2.5 MB of float16 per user, dropped after an hour
+            with gr.Row():
+                module = gr.Dropdown(modules, value="inception4a", label=label("branches.module"),
+                                     elem_id="br-module")
+                measure = gr.Radio(measures, value="activation_sum", label=label("branches.measure"),
+                                   elem_id="br-measure")
+                n_channels = Slider(1, MAX_CHANNELS, value=8, step=1, label=label("branches.channels"),
+                                       elem_id="br-n")
+                scale = gr.Radio(scales, value="shared", label=label("branches.scale"), elem_id="br-scale")
+            run = gr.Button(label("branches.run"), variant="primary", elem_id="br-run")
+            overview = gr.Image(label=label("branches.overview"), type="pil", interactive=False,
+                                elem_id="br-overview")
+            page.branch_overview = overview
+            gr.Markdown(label("branches.measure_note"))
+            heatmaps = gr.Image(label=label("branches.heatmaps"), type="pil", interactive=False,
+                                elem_id="br-heatmaps")
+            channels = gr.Image(label=label("branches.channels_grid"), type="pil", interactive=False,
+                                elem_id="br-channels")
+            with gr.Accordion(label("branches.facts"), open=True):
+                facts = gr.Markdown(elem_id="br-facts")
+            with gr.Accordion(label("branches.shapes"), open=False):
+                shapes = gr.Dataframe(headers=[label("branches.shapes_header_layer"),
+                                               label("branches.shapes_header_shape")], interactive=False,
+                                      elem_id="br-shapes")
+            with gr.Accordion(label("branches.raw"), open=False):
+                raw = gr.JSON(elem_id="br-json")
+        controls = [module, measure, n_channels, scale]
+        views = [overview, heatmaps, channels, facts, shapes, raw]
+        wire(run.click, self.branches, [page.image, *controls], [*views, state], api_name="branches")
+        wire(page.image.change, self.branches_changed, [page.image, *controls], [*views, state])
+        for control in (module, measure, scale):
+            wire(control.change, self.rerender, [state, *controls], views)
+        wire(n_channels.release, self.rerender, [state, *controls], views)

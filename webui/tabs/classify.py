@@ -1,0 +1,104 @@
+"""The Classify tab and ``/classify``: the top-5, the 224x224 crop the network saw, weights, device and time."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import gradio as gr
+
+from googlenet.inference import Classification
+from googlenet.messages import KeyedError
+
+from ..endpoint import endpoint, wire
+from ..i18n import label, tr
+from ..limits import CLASSIFY_MAX_BATCH, classify_batching
+from ..page import Page, notices_text, require_image
+from ..services import Services
+from ..zerogpu import gpu
+
+__all__ = ["ClassifyTab", "classify_on_device", "classify_outputs"]
+
+ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
+
+
+@gpu
+def classify_on_device(services_key: str, path: str) -> Classification:
+    """The forward pass. On ZeroGPU this runs in a worker process: it takes and returns CPU data only."""
+    return Services.find(services_key).engine.classify(path)
+
+
+def classify_outputs(result: Classification, lang: str) -> ClassifyOutputs:
+    """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
+    info = tr("classify.info", lang, weights=result.weights.message, device=result.device, ms=result.elapsed_ms)
+    if result.weights.warning:
+        info = f"**⚠️ {tr('weights.untrained', lang)}** · {info}"
+    info += notices_text(result.notices, lang)
+    return result.as_label_dict(), result.crop, info, result.to_json()
+
+
+class ClassifyTab:
+    """Classify: runs on every change of the photo; ``/classify`` for API clients."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @endpoint()
+    def classify(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
+        """Top-5 ImageNet classes of a photo, the 224x224 crop the network saw, a one-line summary (weights,
+        device, time) and the raw result as JSON (top-5 with index, name and probability)."""
+        return classify_outputs(classify_on_device(self.services.key, require_image(image)), lang)
+
+    @endpoint()
+    def classify_changed(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
+        """The page's photo changed: classify it, or clear the results when the photo was removed."""
+        if not image:
+            return None, None, "", None
+        return classify_outputs(classify_on_device(self.services.key, image), lang)
+
+    @endpoint()
+    def classify_batched(self, images: list[Optional[str]], *, lang: str) -> tuple[list, list, list, list]:
+        """/classify with batch=True: lists in, one list per output. One bad photo must not fail the other users'
+        requests in its batch, so a failure becomes that request's own answer (an empty label and the message).
+        Gradio passes the first request of the batch, so all answers are in its language."""
+        engine = self.services.engine
+        try:
+            results: list[Any] = engine.classify_batch([require_image(image) for image in images])
+        except KeyedError:
+            results = []
+            for image in images:  # rare: find which one failed, answer the others normally
+                try:
+                    results.append(engine.classify(require_image(image)))
+                except KeyedError as exc:
+                    results.append(exc)
+        answers: list[ClassifyOutputs] = []
+        for result in results:
+            if isinstance(result, KeyedError):
+                message = result.text(lang)
+                answers.append(({}, None, f"**{message}**", {"error": message}))
+                continue
+            answers.append(classify_outputs(result, lang))
+        return tuple(list(column) for column in zip(*answers))  # type: ignore[return-value]
+
+    def build(self, page: Page, report_panel: Any) -> None:
+        with gr.Tab(label("classify.tab"), id="classify"):
+            top5 = gr.Label(num_top_classes=5, label=label("classify.top5"), elem_id="top5")
+            info = gr.Markdown(elem_id="classify-info")
+            with gr.Row():
+                crop = gr.Image(label=label("classify.crop"), type="pil", interactive=False, elem_id="crop",
+                                height=240, min_width=200)
+                gr.Markdown(label("classify.explain"), min_height=0)
+            with gr.Accordion(label("classify.raw"), open=False):
+                raw = gr.JSON(elem_id="classify-json")
+            report_panel.build(page)
+            # The page classifies on every change of the photo (upload, webcam, paste, example click: one event
+            # each); API clients call /classify, carried by this hidden trigger so it rejects a missing image.
+            api_trigger = gr.Button(visible=False)
+        outputs = [top5, crop, info, raw]
+        if classify_batching(self.services.settings):
+            # Dynamic batching (GPU): concurrent /classify requests waiting in the queue go through ONE forward
+            # pass. Same api_name, same inputs/outputs per request: Gradio splits the batch back per user.
+            wire(api_trigger.click, self.classify_batched, page.image, outputs, api_name="classify", batch=True,
+                 max_batch_size=CLASSIFY_MAX_BATCH)
+        else:
+            wire(api_trigger.click, self.classify, page.image, outputs, api_name="classify")
+        wire(page.image.change, self.classify_changed, page.image, outputs)
