@@ -8,16 +8,7 @@ module (``model``: the network and the one written-down layer order; ``weights``
 locale key (``messages``).
 """
 
-from .model import (
-    AUX_HEADS,
-    BRANCHES,
-    INCEPTION_MODULES,
-    ConvBlock,
-    GoogLeNet,
-    GoogLeNetOutputs,
-    Inception,
-    InceptionAux,
-)
+from typing import Any
 
 __all__ = [
     "AUX_HEADS",
@@ -29,3 +20,13 @@ __all__ = [
     "Inception",
     "InceptionAux",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The model's names on first use (PEP 562): importing a torch-free module such as googlenet.messages (the
+    # locale files) must not import torch through this package's __init__.
+    if name in __all__:
+        from . import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

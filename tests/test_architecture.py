@@ -214,3 +214,10 @@ def test_built_page_follows_the_final_settings(monkeypatch, settings):
     app = create_app(settings.with_argv(["--device", "cpu"]))
     classify = next(fn for fn in app.demo.fns.values() if fn.api_name == "classify")
     assert classify.batch is False and app.services.engine.device.type == "cpu"
+
+
+def test_the_locale_files_load_without_torch():
+    """The text layer needs no tensor library: the CLI's and the page's words load on their own."""
+    code = "import sys, googlenet.messages as m; m.catalog('ko'); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
