@@ -119,6 +119,10 @@ def test_every_event_of_the_page_is_an_endpoint(app_server):
                if fn.fn is not None}
     plain = [name for name, o in options.items() if o is None and not name.startswith("load_example")]
     assert not plain, f"events that bypass @endpoint: {plain}"
+    # Gradio injects the request only if it can read the type hints (an unresolvable annotation hides them all)
+    blind = [fn.name for fn in demo.fns.values() if getattr(fn.fn, "endpoint_options", None) is not None
+             and gr.utils.get_type_hints(fn.fn).get("request") is not gr.Request]
+    assert not blind, f"events whose request Gradio cannot see: {blind}"
     # every expensive event hands memory back; the HEAVY group is exactly the heavy endpoints
     for name in ("attribute", "compare_attributions", "sanity_check", "attribute_branches", "branches",
                  "aux_heads", "report"):
