@@ -70,10 +70,10 @@ class Limits:
     light: int
     heavy: int
     queue_size: int = 64
-    max_upload_mb: int = 20
+    max_upload_mb: int = 50
 
     @classmethod
-    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 20) -> "Limits":
+    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50) -> "Limits":
         light, heavy = {"cuda": (8, 2), "mps": (4, 1)}.get(device, (2, 1))
         return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb)
 

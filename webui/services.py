@@ -52,6 +52,7 @@ class Services:
             allow_download=settings.allow_download,
             require_pretrained=settings.require_pretrained,
             precision=settings.precision,
+            image_limits=settings.image_limits,
         )
         # aux heads (and --aux-weights) are loaded before serving, never while requests run
         self.aux_heads = AuxHeads(self.engine, settings.aux_weights)

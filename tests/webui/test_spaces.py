@@ -27,9 +27,9 @@ def front_matter() -> dict:
 
 def pinned_gradio() -> str:
     for line in (ROOT / "requirements.txt").read_text().splitlines():
-        match = re.match(r"\s*gradio\s*==\s*([^\s;#]+)", line)
+        match = re.match(r"\s*gradio(\[[a-z,\s]*\])?\s*==\s*([^\s;#]+)", line)  # extras allowed: gradio[mcp]
         if match:
-            return match.group(1)
+            return match.group(2)
     raise AssertionError("requirements.txt must pin gradio with == (Spaces installs sdk_version)")
 
 
