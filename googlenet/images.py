@@ -41,6 +41,7 @@ from typing import Mapping, Optional, Union
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError, features
 
+from .jpeg_header import coefficients_per_pixel, jpeg_layout, min_scan_bytes, open_jpeg
 from .messages import KeyedError, Message
 from .transforms import MAX_ASPECT  # an image longer than this ratio gets a notice: the network sees its middle
 
@@ -272,72 +273,11 @@ def _mode_bytes(mode: str) -> int:
     return 4
 
 
-def _jpeg_coefficients_per_pixel(image: ImageFile.ImageFile) -> float:
-    """DCT coefficients per pixel of a JPEG (each an int16): the sum of the components' sampling areas, relative
-    to the largest (4:2:0 colour: 1 + 1/4 + 1/4 = 1.5)."""
-    layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
-    areas = [max(1, h) * max(1, v) for _, h, v, _ in layers]
-    return sum(areas) / max(areas)
-
-
-@dataclass(frozen=True)
-class _JpegLayout:
-    """What the marker segments before the first scan say about a JPEG's decode."""
-
-    buffered: bool  # libjpeg keeps every DCT coefficient while decoding, whatever the draft scale
-    huffman_sequential: bool  # baseline / extended sequential with Huffman codes: every block is coded
-    scan_bytes: int  # bytes from the first scan's data to the end of the file
-
-
-def _jpeg_layout(fp: Union[Path, io.BytesIO], image: ImageFile.ImageFile) -> _JpegLayout:
-    """Walk the marker segments up to the first start of scan (headers only; nothing is decoded).
-
-    Buffered: progressive (SOF2, 6, 10, 14), or a sequential file whose first scan does not carry every component.
-    """
-    components = len(image.getbands())
-    frame = 0xC0
-    handle = fp if isinstance(fp, io.BytesIO) else open(fp, "rb")
-    try:
-        size = handle.seek(0, os.SEEK_END)
-        handle.seek(2)  # after SOI
-        for _ in range(10_000):
-            marker = handle.read(2)
-            if len(marker) < 2 or marker[0] != 0xFF:
-                break  # not where a marker should be: the decoder will say what is wrong
-            if marker[1] == 0xFF:
-                handle.seek(-1, os.SEEK_CUR)  # fill byte
-                continue
-            length = int.from_bytes(handle.read(2), "big")
-            if 0xC0 <= marker[1] <= 0xCF and marker[1] not in (0xC4, 0xC8, 0xCC):
-                frame = marker[1]
-            if marker[1] == 0xDA:  # SOS: its first byte is the number of components in this scan
-                scan = handle.read(1)
-                partial = bool(scan) and scan[0] < components
-                handle.seek(length - 3, os.SEEK_CUR)
-                return _JpegLayout(buffered=frame in (0xC2, 0xC6, 0xCA, 0xCE) or partial,
-                                   huffman_sequential=frame in (0xC0, 0xC1), scan_bytes=size - handle.tell())
-            handle.seek(length - 2, os.SEEK_CUR)
-    finally:
-        if handle is not fp:
-            handle.close()
-    return _JpegLayout(buffered=bool(image.info.get("progressive")), huffman_sequential=False, scan_bytes=size)
-
-
-def _jpeg_min_scan_bytes(image: ImageFile.ImageFile, width: int, height: int) -> int:
-    """The fewest bytes a sequential Huffman scan of this size can take: every 8x8 block of every component costs at
-    least 2 bits (the shortest DC code and the shortest end-of-block code are 1 bit each)."""
-    layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
-    h_max = max(max(1, h) for _, h, _, _ in layers)
-    v_max = max(max(1, v) for _, _, v, _ in layers)
-    blocks = sum(-(-width * max(1, h) // (8 * h_max)) * -(-height * max(1, v) // (8 * v_max)) for _, h, v, _ in layers)
-    return blocks * 2 // 8
-
-
 def decode_bytes(image: ImageFile.ImageFile, *, buffered_jpeg: Optional[tuple[int, int]] = None) -> int:
     """The memory a decode of ``image`` (header parsed, ``draft`` applied) holds at its peak, in bytes.
 
     ``image.size`` is the size that will be decoded (after a JPEG ``draft``). ``buffered_jpeg``: the declared size
-    of a JPEG that libjpeg decodes in buffered mode (progressive, see :func:`_jpeg_layout`): it also holds all its
+    of a JPEG that libjpeg decodes in buffered mode (progressive, see :func:`.jpeg_header.jpeg_layout`): it also holds all its
     DCT coefficients, 2 bytes each (measured: a 120 MP progressive 4:2:0 JPEG peaks at 351 MB whatever the draft
     scale, a baseline one at 8 MB). Modes that ``reduce`` cannot take are converted first: a second copy.
     """
@@ -349,23 +289,8 @@ def decode_bytes(image: ImageFile.ImageFile, *, buffered_jpeg: Optional[tuple[in
         per_pixel += 4  # the converted copy _reduce makes
     total = pixels * per_pixel
     if buffered_jpeg is not None:
-        total += buffered_jpeg[0] * buffered_jpeg[1] * _jpeg_coefficients_per_pixel(image) * 2
+        total += buffered_jpeg[0] * buffered_jpeg[1] * coefficients_per_pixel(image) * 2
     return int(total)
-
-
-def _open_jpeg(fp: Union[Path, io.BytesIO]) -> ImageFile.ImageFile:
-    """The JPEG plugin's own header parser (what ``Image.open`` runs), without ``Image.open``'s pixel guard.
-
-    Why: Pillow refuses anything over 2 x ``Image.MAX_IMAGE_PIXELS`` (179 MP) at ``open``, before ``draft`` can
-    make the decode small. Raising that global limit would let a 400 MP PNG through too; bypassing it for JPEG
-    alone keeps it for every other format. Our own limits are checked right after.
-    """
-    from PIL import JpegImagePlugin
-
-    if isinstance(fp, io.BytesIO):
-        fp.seek(0)
-        return JpegImagePlugin.jpeg_factory(fp)
-    return JpegImagePlugin.jpeg_factory(str(fp), str(fp))
 
 
 def _open_header(fp: Union[Path, io.BytesIO], head: bytes, limits: ImageLimits) -> ImageFile.ImageFile:
@@ -374,7 +299,7 @@ def _open_header(fp: Union[Path, io.BytesIO], head: bytes, limits: ImageLimits) 
     formats = supported_formats()
     try:
         if head.startswith(b"\xff\xd8\xff"):
-            return _open_jpeg(fp)
+            return open_jpeg(fp)
         with warnings.catch_warnings():
             # Pillow warns above 89 MP; our own limits are checked right after this, so the warning is noise.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -508,8 +433,8 @@ def _check_declared(fp: Union[Path, io.BytesIO], image: ImageFile.ImageFile, lim
         raise _too_many_pixels(width, height, limit)
     buffered = False
     if jpeg:
-        layout = _jpeg_layout(fp, image)
-        if layout.huffman_sequential and layout.scan_bytes < _jpeg_min_scan_bytes(image, width, height):
+        layout = jpeg_layout(fp, image)
+        if layout.huffman_sequential and layout.scan_bytes < min_scan_bytes(image, width, height):
             # libjpeg would fill the missing blocks with grey without an error: a file that lies about its size
             log.info("JPEG declares %dx%d but has only %d bytes of image data", width, height, layout.scan_bytes)
             raise ImageInputError("errors.corrupt", format="JPEG")

@@ -263,7 +263,9 @@ def test_decode_memory_is_checked_before_decoding(monkeypatch):
 
 
 def test_decode_estimate_of_a_baseline_jpeg_is_the_drafted_size():
-    image = images._open_jpeg(__import__("io").BytesIO(jpeg_header_only(13416, 8944, progressive=False)))
+    from googlenet.jpeg_header import open_jpeg
+
+    image = open_jpeg(__import__("io").BytesIO(jpeg_header_only(13416, 8944, progressive=False)))
     image.draft(None, (13416 // 8, 8944 // 8))
     assert images.decode_bytes(image) < 20 * 2**20  # 1677 x 1118 RGB
     assert images.decode_bytes(image, buffered_jpeg=(13416, 8944)) > 300 * 2**20
