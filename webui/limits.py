@@ -21,7 +21,7 @@ from googlenet.inference import select_device
 from .settings import Settings
 
 __all__ = ["HEAVY", "DELETE_CACHE", "Limits", "apply_limits", "device_type", "classify_batching",
-           "CLASSIFY_MAX_BATCH", "ZeroGpuTime", "ZERO_GPU_TIME", "CPU_FALLBACK_S"]
+           "CLASSIFY_MAX_BATCH", "ZeroGpuTime", "ZERO_GPU_TIME"]
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,6 @@ class ZeroGpuTime:
 
 ZERO_GPU_TIME = ZeroGpuTime()
 
-#: When ZeroGPU gives no GPU, a heavy event without a time budget of its own (API callers may pass budget 0) is
-#: answered from the CPU only if it fits in this many seconds there; otherwise the reader is told to retry later.
-CPU_FALLBACK_S = 120.0
-
-
 def device_type(settings: Settings) -> str:
     """The type of the device the settings select ("cpu", "cuda", "mps"); "cpu" when the request cannot be met
     (the engine then fails with the reason when it is built)."""
@@ -107,22 +102,28 @@ class Limits:
       of many passes); two on a GPU (memory).
     - ``queue_size``: requests waiting beyond that get Gradio's "queue is full" at once instead of a long wait.
     - ``max_upload_mb``: larger uploads are refused by the upload route itself with HTTP 413, before our code.
+    - ``cpu_fallback_s``: when ZeroGPU gives no GPU, a heavy event without a time budget of its own (the branch
+      attribution; API callers passing budget 0) is answered from the CPU only if its estimate there fits in this
+      many seconds; otherwise the reader is told why and to retry later.
     """
 
     light: int
     heavy: int
     queue_size: int = 64
     max_upload_mb: int = 50
+    cpu_fallback_s: float = 120.0
 
     @classmethod
-    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50) -> "Limits":
+    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50,
+                   cpu_fallback_s: float = 120.0) -> "Limits":
         light, heavy = {"cuda": (8, 2), "mps": (4, 1)}.get(device, (2, 1))
-        return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb)
+        return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb,
+                   cpu_fallback_s=cpu_fallback_s)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Limits":
         return cls.for_device(device_type(settings), queue_size=settings.queue_size,
-                              max_upload_mb=settings.max_upload_mb)
+                              max_upload_mb=settings.max_upload_mb, cpu_fallback_s=settings.cpu_fallback_s)
 
 
 def apply_limits(blocks: gr.Blocks, limits: Limits) -> gr.Blocks:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
-from googlenet.attributions import Attributor
+from googlenet.attributions import Attributor, Throughput
 from googlenet.aux_heads import AuxHeads
 from googlenet.inference import Engine
 
@@ -30,7 +30,7 @@ from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu
 
 T = TypeVar("T")
 
-__all__ = ["Services", "ASSETS", "example_photos"]
+__all__ = ["Services", "ASSETS", "example_photos", "assumed_throughput"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,13 @@ _PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 _registry: "weakref.WeakValueDictionary[str, Services]" = weakref.WeakValueDictionary()
 _registry_lock = threading.Lock()
+
+
+def assumed_throughput(device_type: str) -> Optional[Throughput]:
+    """Under ZeroGPU the models live on a GPU that only the worker processes get: the server never runs them, so
+    the attributor's estimates start from the throughput the ZeroGPU durations assume (webui/limits.py). None:
+    measured on first use, as everywhere else (a CPU engine, including the CPU copy that answers without a GPU)."""
+    return ZERO_GPU_TIME.throughput if ZEROGPU and device_type != "cpu" else None
 
 
 def example_photos() -> list[str]:
@@ -62,12 +69,9 @@ class Services:
         )
         # aux heads (and --aux-weights) are loaded before serving, never while requests run
         self.aux_heads = AuxHeads(self.engine, settings.aux_weights)
-        # Under ZeroGPU the models live on a GPU that only the worker processes get: the server never runs them, so the
-        # attributor's time estimates start from the GPU throughput that the ZeroGPU durations assume (limits.py).
-        on_zerogpu = ZEROGPU and self.engine.device.type != "cpu"
         # one private replica per attribution that may run at once: the heavy limit owns both numbers
         self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy,
-                                                throughput=ZERO_GPU_TIME.throughput if on_zerogpu else None)
+                                                throughput=assumed_throughput(self.engine.device.type))
         self.examples: list[str] = example_photos()
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None

@@ -76,6 +76,7 @@ class Settings:
     max_upload_mb: int = 50  # a 200 MP camera JPEG is 20-40 MB
     image_limits: ImageLimits = ImageLimits()  # what an upload may declare (pixels, decode memory)
     queue_size: int = 64
+    cpu_fallback_s: float = 120.0  # ZeroGPU without a GPU: the CPU answers work estimated to fit in this long
     classify_batch: Optional[bool] = None  # dynamic batching of /classify; None: on CUDA only
     debug_endpoints: bool = False
     mcp_server: bool = False  # also serve the public endpoints as MCP tools (/gradio_api/mcp/)
@@ -95,6 +96,7 @@ class Settings:
             max_upload_mb=int(environ.get("GOOGLENET_MAX_UPLOAD_MB", "50")),
             image_limits=image_limits_from_env(environ),
             queue_size=int(environ.get("GOOGLENET_QUEUE_SIZE", "64")),
+            cpu_fallback_s=float(environ.get("GOOGLENET_CPU_FALLBACK_S", "120")),
             classify_batch=_optional_flag(environ, CLASSIFY_BATCH_ENV),
             debug_endpoints=_flag(environ, DEBUG_ENDPOINTS_ENV),
             # Gradio's own switches, read with Gradio's own rules (a Space sets GRADIO_MCP_SERVER in its settings)

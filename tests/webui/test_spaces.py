@@ -72,10 +72,14 @@ def test_readme_still_reads_as_a_readme_after_the_front_matter() -> None:
 
 @pytest.fixture()
 def reload_zerogpu(monkeypatch):
-    """Reload zerogpu under a patched sys.modules, and restore the real module afterwards."""
+    """Reload zerogpu under a patched sys.modules and environment, and restore the real module afterwards."""
 
-    def reload(spaces_module):
+    def reload(spaces_module, zero_gpu: bool = True):
         monkeypatch.setitem(sys.modules, "spaces", spaces_module)  # None makes `import spaces` fail
+        if zero_gpu:
+            monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+        else:
+            monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
         from webui import zerogpu
 
         return importlib.reload(zerogpu)
@@ -96,15 +100,27 @@ def test_gpu_is_a_no_op_without_spaces(reload_zerogpu) -> None:
     assert not zerogpu.ZEROGPU
     assert zerogpu.gpu(f) is f
     assert zerogpu.gpu(duration=30)(f) is f
+    assert zerogpu.gpu(duration=lambda x: x)(f) is f
 
 
-def test_gpu_uses_spaces_gpu_when_importable(reload_zerogpu) -> None:
+def test_gpu_is_a_no_op_on_a_space_without_zerogpu(reload_zerogpu) -> None:
+    """An ordinary Space (CPU or a dedicated GPU) has the spaces package too, without SPACES_ZERO_GPU."""
+    zerogpu = reload_zerogpu(types.SimpleNamespace(GPU=lambda *a, **k: pytest.fail("spaces.GPU used")),
+                             zero_gpu=False)
+
+    def f(x: int) -> int:
+        return x + 1
+
+    assert not zerogpu.ZEROGPU and zerogpu.gpu(f) is f
+
+
+def test_gpu_uses_spaces_gpu_on_zerogpu(reload_zerogpu) -> None:
     calls: list[tuple[str, object]] = []
 
     def fake_gpu(fn=None, *, duration=None):
         def decorate(f):
             def wrapper(*args):
-                calls.append((f.__name__, duration))
+                calls.append((f.__name__, duration(*args) if callable(duration) else duration))
                 return f(*args)
 
             return wrapper
@@ -121,9 +137,14 @@ def test_gpu_uses_spaces_gpu_when_importable(reload_zerogpu) -> None:
     def long_job(x: int) -> int:
         return x * 3
 
+    @zerogpu.gpu(duration=lambda x: 10 * x)
+    def sized(x: int) -> int:
+        return x * 4
+
     assert zerogpu.ZEROGPU
-    assert plain(2) == 4 and long_job(2) == 6
-    assert calls == [("plain", None), ("long_job", 120)]
+    assert plain(2) == 4 and long_job(2) == 6 and sized(3) == 12
+    assert calls == [("plain", None), ("long_job", 120), ("sized", 30)]
+    assert zerogpu.cpu_function(sized)(3) == 12 and len(calls) == 3  # the same function, not scheduled
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -21,13 +21,12 @@ from googlenet import attributions as attr_lib
 from googlenet.attributions import AttributionResult, BudgetExceeded
 from googlenet.messages import Message
 
-from ..limits import CPU_FALLBACK_S, ZERO_GPU_TIME
+from ..limits import ZERO_GPU_TIME
 from ..services import Services
 from ..zerogpu import gpu
 
 __all__ = ["FAITHFULNESS_STEPS", "AttributionJob", "Attributed", "SanityJob", "Sanity", "BranchJob",
-           "BranchAttributed", "attributions_on_device", "sanity_on_device", "branch_attribution_on_device",
-           "on_cpu_budget"]
+           "BranchAttributed", "attributions_on_device", "sanity_on_device", "branch_attribution_on_device"]
 
 FAITHFULNESS_STEPS = 10  # deletion/insertion curves: 11 points each (0 %, 10 %, ... 100 % of the pixels)
 
@@ -95,6 +94,7 @@ def attributions_seconds(services_key: str, path: str, target: Optional[int], jo
     """ZeroGPU duration of :func:`attributions_on_device`: the declared cost of every job (faithfulness curves
     included), at the throughput the attributor assumes for its device, within ZERO_GPU_TIME's bounds."""
     attributor = Services.find(services_key).attributor
+    attributor.throughput()  # under ZeroGPU the assumed GPU one (nothing runs); elsewhere measured once
     extra = attr_lib.faithfulness_cost(FAITHFULNESS_STEPS)
     work = sum(attributor.fit_to_budget(job.settings, job.budget_s, extra=extra).seconds or 0.0 for job in jobs)
     return ZERO_GPU_TIME.seconds(work)
@@ -121,6 +121,7 @@ def sanity_seconds(services_key: str, path: str, target: Optional[int], job: San
                    progress: Optional[gr.Progress] = None) -> int:
     """ZeroGPU duration of :func:`sanity_on_device`: the method once per randomised block, and once on the original."""
     attributor = Services.find(services_key).attributor
+    attributor.throughput()  # under ZeroGPU the assumed GPU one (nothing runs); elsewhere measured once
     plan = attributor.fit_to_budget(job.settings, job.budget_s, multiplier=1 + len(attr_lib.SANITY_BLOCKS))
     return ZERO_GPU_TIME.seconds(plan.seconds or 0.0)
 
@@ -160,8 +161,3 @@ def branch_attribution_on_device(services_key: str, path: str, target: Optional[
         x, target, method=job.method, preset=job.preset, internal_batch_size=attr_lib.batch_size_for(x.device),
         progress=_reporter(progress, job.desc))
     return BranchAttributed(crop, result)
-
-
-def on_cpu_budget(budget_s: Optional[float]) -> float:
-    """The budget the CPU keeps when it answers for the GPU: the caller's, or CPU_FALLBACK_S without one."""
-    return budget_s if budget_s is not None else CPU_FALLBACK_S

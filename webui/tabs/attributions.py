@@ -24,12 +24,11 @@ from googlenet.render.attributions import FigureText
 from ..components import Number, Slider
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
-from ..limits import CPU_FALLBACK_S
 from ..page import Page, cpu_note, require_image
 from ..services import Services
 from ..zerogpu import Ran
 from .attribution_work import (FAITHFULNESS_STEPS, Attributed, AttributionJob, BranchJob, SanityJob,
-                               attributions_on_device, branch_attribution_on_device, on_cpu_budget,
+                               attributions_on_device, branch_attribution_on_device,
                                sanity_on_device)
 from .classify import classify_on_device
 
@@ -85,6 +84,10 @@ class AttributionsTab:
             internal_batch_size=attr_lib.batch_size_for(self.services.engine.device),
         )
 
+    def cpu_budget(self, budget_s: Optional[float]) -> float:
+        """The budget the CPU keeps when it answers for the GPU: the caller's, or the limit's without one."""
+        return budget_s if budget_s is not None else self.services.limits.cpu_fallback_s
+
     @staticmethod
     def target_index(target: Optional[str | int]) -> Optional[int]:
         """"top1"/empty -> None (the top-1 class); otherwise an index, "281", "281: tabby" or "tabby"."""
@@ -114,7 +117,7 @@ class AttributionsTab:
     def run_attributions(self, image: Optional[str], target: Optional[str], jobs: tuple[AttributionJob, ...],
                          progress: Optional[gr.Progress]) -> Ran[Attributed]:
         path, wanted = require_image(image), self.target_index(target)
-        cpu_jobs = tuple(replace(job, budget_s=on_cpu_budget(job.budget_s)) for job in jobs)
+        cpu_jobs = tuple(replace(job, budget_s=self.cpu_budget(job.budget_s)) for job in jobs)
         return self.services.on_device(attributions_on_device, path, wanted, jobs, progress,
                                        cpu_args=(path, wanted, cpu_jobs, progress))
 
@@ -234,7 +237,7 @@ class AttributionsTab:
         job = SanityJob(self.settings_for(method, preset, layer, "black", None, None, None), mode, budget or None,
                         tr("attributions.sanity", lang))
         ran = self.services.on_device(sanity_on_device, path, wanted, job, progress,
-                                      cpu_args=(path, wanted, replace(job, budget_s=on_cpu_budget(job.budget_s)),
+                                      cpu_args=(path, wanted, replace(job, budget_s=self.cpu_budget(job.budget_s)),
                                                 progress))
         crop, result = ran.value.crop, ran.value.result
         text = FigureText.load(lang)
@@ -260,8 +263,9 @@ class AttributionsTab:
                      module: str, display: str, lang: str, progress: Optional[gr.Progress]) -> tuple:
         path, wanted = require_image(image), self.target_index(target)
         job = BranchJob(branch_method, preset, tr("attributions.branches", lang))
+        on_cpu = replace(job, max_seconds=self.services.limits.cpu_fallback_s)
         ran = self.services.on_device(branch_attribution_on_device, path, wanted, job, progress,
-                                      cpu_args=(path, wanted, replace(job, max_seconds=CPU_FALLBACK_S), progress))
+                                      cpu_args=(path, wanted, on_cpu, progress))
         result = ran.value.result
         title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
                    method=tr(f"attributions.branch_method.{branch_method}", lang))
