@@ -202,3 +202,39 @@ def check_spaces_app(app) -> None:  # noqa: ANN001 - a bench.launcher.Server
     except Exception:
         print(app.log())  # shown by pytest on failure
         raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Offline by default: no telemetry unless asked for
+# ---------------------------------------------------------------------------------------------------------------
+
+ANALYTICS_PROBE = """
+import json, os, sys
+from webui.server import create_app
+from webui.settings import Settings
+import gradio.analytics as analytics
+app = create_app(Settings.from_env().with_argv(sys.argv[1:]))
+print(json.dumps({"env": os.environ.get("GRADIO_ANALYTICS_ENABLED"), "gradio": analytics.analytics_enabled(),
+                  "blocks": app.demo.analytics_enabled, "page_config": app.demo.config["analytics_enabled"],
+                  "hf_telemetry_off": os.environ.get("HF_HUB_DISABLE_TELEMETRY")}))
+"""
+
+
+@pytest.mark.parametrize("variable,enabled", [(None, False), ("True", True), ("False", False)])
+def test_gradio_analytics_are_off_unless_the_user_turns_them_on(tmp_path, weights_file, variable, enabled) -> None:
+    import json
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "GOOGLENET_", "SPACE"))}
+    env.update(TORCH_HOME=str(tmp_path), GOOGLENET_NO_DOWNLOAD="1", HOME=str(tmp_path))
+    if variable is not None:
+        env["GRADIO_ANALYTICS_ENABLED"] = variable
+    done = subprocess.run([sys.executable, "-c", ANALYTICS_PROBE, "--weights", str(weights_file)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["gradio"] is enabled and report["blocks"] is enabled and report["page_config"] is enabled, report
+    assert report["env"] == ("True" if enabled else "False")
+    if not enabled:
+        assert report["hf_telemetry_off"] == "True"  # Gradio also turns off huggingface_hub's telemetry then
