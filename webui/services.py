@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
-from googlenet.attributions import Attributor, Throughput
+from googlenet.attributions import Attributor, BudgetExceeded, Throughput
 from googlenet.aux_heads import AuxHeads
 from googlenet.inference import Engine
 
@@ -96,13 +96,14 @@ class Services:
     def on_device(self, task: Callable[..., T], *args: Any, cpu_args: Optional[tuple] = None) -> Ran[T]:
         """``task(self.key, *args)``: a :func:`~webui.zerogpu.gpu` function, so on the GPU under ZeroGPU. When ZeroGPU
         gives no GPU or the task fails there, the same function runs in this process on :meth:`cpu` (with
-        ``cpu_args`` instead of ``args`` when given: e.g. a time budget the CPU must keep), and the result says so.
+        ``cpu_args`` instead of ``args`` when given: e.g. a time budget the CPU must keep), and the result says so;
+        work the CPU cannot do within that budget is refused with both reasons.
         Elsewhere this is just the call."""
 
         def on_cpu() -> T:
             return cpu_function(task)(self.cpu().key, *(args if cpu_args is None else cpu_args))
 
-        return run_on_gpu(task, self.key, *args, cpu=on_cpu)
+        return run_on_gpu(task, self.key, *args, cpu=on_cpu, too_slow=(BudgetExceeded,))
 
     @staticmethod
     def find(key: str) -> "Services":

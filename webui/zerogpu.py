@@ -206,10 +206,11 @@ class Ran(Generic[T]):
         return Message("zerogpu.on_cpu", {"reason": self.on_cpu})
 
 
-def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]] = None, **kwargs: Any) -> Ran[T]:
+def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]] = None,
+               too_slow: tuple[type[KeyedError], ...] = (), **kwargs: Any) -> Ran[T]:
     """``task(*args, **kwargs)`` (on the GPU under ZeroGPU). If ZeroGPU gives no GPU or the task fails there:
-    ``cpu()`` (None: no CPU answer possible), which may itself refuse with a KeyedError (e.g. over its time budget);
-    either way the reader learns why, in their language."""
+    ``cpu()`` (None: no CPU answer possible). A ``too_slow`` error from it (the CPU refusing work over its time
+    limit) is told together with why there was no GPU; any other error (a bad photo) is raised as it is."""
     try:
         return Ran(task(*args, **kwargs))
     except Exception as exc:  # noqa: BLE001 - only ZeroGPU's own failures are handled; the rest is re-raised
@@ -224,6 +225,6 @@ def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]
             raise GpuUnavailable("zerogpu.unavailable", reason=reason) from exc
         try:
             value = cpu()
-        except KeyedError as refused:
+        except too_slow as refused:
             raise GpuUnavailable("zerogpu.cpu_refused", reason=reason, detail=refused.message) from exc
         return Ran(value, on_cpu=reason)

@@ -180,11 +180,17 @@ def test_without_a_cpu_answer_the_reader_is_told_why(sim):
                              budget=30)
 
     with pytest.raises(z.GpuUnavailable) as info:
-        z.run_on_gpu(task, cpu=too_slow)
+        z.run_on_gpu(task, cpu=too_slow, too_slow=(BudgetExceeded,))
     assert info.value.key == "zerogpu.cpu_refused"
     english, korean = info.value.text("en"), info.value.text("ko")
     assert "300 s" in english and "Occlusion" in english and tr("zerogpu.reason.quota", "en") in english
     assert re.search("[가-힣]", korean) and "300" in korean
+
+    def bad_photo() -> str:
+        raise ImageInputError("errors.corrupt", format="JPEG")
+
+    with pytest.raises(ImageInputError):  # not "no GPU": the photo's own problem, told as it is
+        z.run_on_gpu(task, cpu=bad_photo, too_slow=(BudgetExceeded,))
 
 
 def test_an_aborted_worker_is_answered_from_the_cpu(sim):
@@ -267,9 +273,10 @@ def spaces_app(tmp_path_factory, weights_file):
 
     work = tmp_path_factory.mktemp("zerogpu")
     control, log = work / "control.json", work / "calls.jsonl"
-    # the CPU may answer for the GPU only what it can do in 20 s (the branch attribution with layer IG cannot)
+    # The CPU may answer for the GPU only what it can do in 20 s (the branch attribution with layer IG cannot).
+    # /classify batched, as on a real ZeroGPU Space (its device is CUDA, where dynamic batching is on).
     env = dict(SPACES_ENV, PYTHONPATH=str(FAKE_SPACES), FAKE_SPACES_CONTROL=str(control), FAKE_SPACES_LOG=str(log),
-               GOOGLENET_CPU_FALLBACK_S="20")
+               GOOGLENET_CPU_FALLBACK_S="20", GOOGLENET_CLASSIFY_BATCH="1")
     with launched_app(work, weights_file, extra_env=env) as server:
         yield SpacesApp(server, control, log)
 
@@ -285,7 +292,7 @@ def zerogpu_app(spaces_app):
 # (endpoint, arguments, the GPU task it must run). Deterministic methods only (SmoothGrad and GradientSHAP draw
 # noise from the process's random state), and budgets no run needs to scale down for.
 HEAVY_CALLS = [
-    ("/classify", lambda p: (p,), "classify_on_device"),
+    ("/classify", lambda p: (p,), "classify_batch_on_device"),
     ("/branches", lambda p: (p, "inception4b", "l2_energy", 4, "per_branch"), "capture_on_device"),
     ("/attribute", lambda p: (p, "integrated_gradients", "top1", "fast", "inception4e", "signed", "black", 120, 0, 0,
                               0), "attributions_on_device"),
@@ -326,7 +333,7 @@ def test_every_heavy_endpoint_runs_on_the_worker_and_answers_the_same(zerogpu_ap
         call = calls[0]
         assert call["worker_pid"] not in (call["server_pid"], None) and call["server_pid"] == zerogpu_app.server.pid
         assert 15 <= call["duration"] <= 120, call
-        if task not in ("classify_on_device", "capture_on_device", "aux_heads_on_device"):
+        if task not in ("classify_batch_on_device", "capture_on_device", "aux_heads_on_device"):
             assert call["callable_duration"] and call.get("progress_events", 0) > 0, call
     log = zerogpu_app.server.log()
     assert "fake-spaces: imported; torch imported before spaces: False" in log
@@ -396,15 +403,21 @@ def test_a_failed_gpu_task_is_answered_from_the_cpu(zerogpu_app):
 
 
 def test_a_bad_photo_gets_the_same_message_under_zerogpu(zerogpu_app, app_process, tmp_path):
+    """The photo is decoded in the worker: its keyed error must cross back as itself, not as "ZeroGPU worker
+    error: ImageInputError" (spaces passes only gr.Error through)."""
     bad = tmp_path / "truncated.jpg"
     bad.write_bytes(PHOTO.read_bytes()[:3000])
     for headers in ({}, KOREAN):
         messages = []
         for server in (zerogpu_app.server, app_process):
             with pytest.raises(Exception) as info:
-                Client(server.url, verbose=False, headers=headers).predict(handle_file(str(bad)), api_name="/classify")
+                Client(server.url, verbose=False, headers=headers).predict(
+                    handle_file(str(bad)), True, True, 0, "batch", 3, "alone", api_name="/aux_heads")
             messages.append(str(info.value))
         assert messages[0] == messages[1] and "ZeroGPU" not in messages[0], messages
+    # batched /classify (as on a ZeroGPU Space) answers a bad photo with the message instead of failing the batch
+    *_, info, raw = zerogpu_app.server.client().predict(handle_file(str(bad)), api_name="/classify")
+    assert raw["error"] in info and "ZeroGPU" not in info
 
 
 def test_under_zerogpu_the_server_never_measures_on_the_gpu(monkeypatch, services):
