@@ -438,7 +438,8 @@ class AuxHeads:
         crop, x = self.engine.prepare(source)
         if not companions:
             return crop, x
-        extra = [preprocess(open_image(c), self.engine.preprocess_spec)[1] for c in companions]
+        extra = [preprocess(open_image(c, self.engine.image_limits), self.engine.preprocess_spec)[1]
+                 for c in companions]
         return crop, torch.cat([x] + [e.to(self.engine.device) for e in extra])
 
     def run(self, source: ImageSource, options: AuxOptions = AuxOptions(),

@@ -40,7 +40,7 @@ from PIL import Image
 from torch import Tensor
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .images import ImageNotice, ImageSource, load_image, open_image
+from .images import DEFAULT_LIMITS, ImageLimits, ImageNotice, ImageSource, load_image, open_image
 from .labels import CATEGORIES
 from .messages import KeyedError
 from .model import ConvBlock, GoogLeNet
@@ -159,12 +159,14 @@ class Engine:
         *,
         precision: str = "auto",
         compile_batch1: bool = False,
+        image_limits: ImageLimits = DEFAULT_LIMITS,
     ) -> None:
         if precision not in PRECISIONS:
             raise PrecisionError("errors.unknown_precision", value=precision, choices=", ".join(PRECISIONS))
         self.device = device or select_device()
         self.weights = weights
         self.preprocess_spec = preprocess_spec
+        self.image_limits = image_limits  # what an upload may declare (googlenet/images.py), checked on every decode
         model.eval()
         for p in model.parameters():
             p.requires_grad_(False)
@@ -197,9 +199,11 @@ class Engine:
         require_pretrained: bool = False,
         precision: str = "auto",
         compile_batch1: bool = False,
+        image_limits: ImageLimits = DEFAULT_LIMITS,
     ) -> "Engine":
         info = resolve_weights(weights_path, allow_download=allow_download, require_pretrained=require_pretrained)
-        return cls(load_model(info), info, select_device(device), precision=precision, compile_batch1=compile_batch1)
+        return cls(load_model(info), info, select_device(device), precision=precision, compile_batch1=compile_batch1,
+                   image_limits=image_limits)
 
     @property
     def device_name(self) -> str:
@@ -222,7 +226,7 @@ class Engine:
 
     def prepare(self, source: ImageSource) -> tuple[Image.Image, Tensor]:
         """Open, orient and crop an image: (224x224 crop, 1 x 3 x 224 x 224 tensor on this engine's device)."""
-        crop, x = preprocess(open_image(source), self.preprocess_spec)
+        crop, x = preprocess(open_image(source, self.image_limits), self.preprocess_spec)
         return crop, x.to(self.device)
 
     def _autocast(self):
@@ -264,7 +268,7 @@ class Engine:
         if not sources:
             return []
         start = time.perf_counter()
-        loaded = [load_image(source) for source in sources]
+        loaded = [load_image(source, self.image_limits) for source in sources]
         prepared = [self.prepare(item.image) for item in loaded]  # the same steps as classify
         x = torch.cat([t for _, t in prepared])  # N x 3 x 224 x 224
         probabilities = self.logits(x).softmax(dim=1)  # N x 1000

@@ -110,3 +110,12 @@ class KeyedError(Exception):
 
     def text(self, lang: str = DEFAULT_LANGUAGE) -> str:
         return self.message.text(lang)
+
+    def __reduce__(self) -> tuple:
+        # Pickled as its class, key and parameters (the default would rebuild it from the English text): a keyed
+        # error raised in a ZeroGPU worker process crosses back to the server intact.
+        return _rebuild_keyed_error, (type(self), self.message.key, dict(self.message.params))
+
+
+def _rebuild_keyed_error(cls: type, key: str, params: dict) -> KeyedError:
+    return cls(key, **params)

@@ -39,7 +39,7 @@ from googlenet.messages import KeyedError, Message
 from .i18n import request_language, tr
 from .limits import HEAVY
 
-__all__ = ["EndpointOptions", "endpoint", "wire", "user_error"]
+__all__ = ["EndpointOptions", "endpoint", "wire", "named", "user_error"]
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +143,35 @@ def endpoint(*, heavy: bool = False, trims_memory: Optional[bool] = None) -> Cal
     return decorate
 
 
+def named(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """``fn`` under another ``__name__`` (same signature, docstring, options; a generator stays a generator).
+
+    Gradio's MCP server names each tool after its function (``gradio/mcp.py`` ``get_tool_to_endpoint``), so a
+    public endpoint is given its API name: agents see the same names as the API docs and gradio_client."""
+    if getattr(fn, "__name__", None) == name:
+        return fn
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def renamed(*args: Any, **kwargs: Any) -> Any:
+            yield from fn(*args, **kwargs)
+    else:
+        @functools.wraps(fn)
+        def renamed(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs)
+    renamed.__name__ = name
+    # what Gradio reads: the signature of what it calls (a bound method's has no ``self``, which wraps would copy)
+    renamed.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    return renamed
+
+
 def wire(listener: Callable[..., Any], fn: Callable[..., Any], inputs: Any, outputs: Any, *,
          api_name: Optional[str] = None, **kwargs: Any) -> Any:
     """Attach an :func:`endpoint` to an event listener (``button.click``, ``image.change``...).
 
-    ``api_name`` names a public API endpoint; without one the event is private (the page's own wiring). Heavy
-    endpoints join the HEAVY concurrency group.
+    ``api_name`` names a public API endpoint, which is also an MCP tool of that name when the app serves MCP (its
+    docstring tells an agent what it computes: a description, then ``Args:`` with one line per parameter and
+    ``Returns:``, as Gradio parses them). Without ``api_name`` the event is private (the page's own wiring: neither
+    in the API nor a tool). Heavy endpoints join the HEAVY concurrency group.
     """
     options: Optional[EndpointOptions] = getattr(fn, "endpoint_options", None)
     if options is None:
@@ -159,5 +182,6 @@ def wire(listener: Callable[..., Any], fn: Callable[..., Any], inputs: Any, outp
         kwargs.setdefault("api_visibility", "private")
     else:
         kwargs["api_name"] = api_name
+        fn = named(fn, api_name)
     return listener(fn, inputs=inputs, outputs=outputs, **kwargs)
 

@@ -8,6 +8,12 @@ downloading the file while the other request truncates it: the download fails ("
 Content-Length") and the image is missing. Gradio already writes copied files atomically (``save_file_to_cache``);
 this does the same for PIL images and bytes. Same signature, same paths; every image output goes through it. It
 also encodes WebP with libwebp's fastest method (see :data:`WEBP_OPTIONS`).
+
+**MCP tools with several outputs** (found by tests/webui/test_mcp.py). Gradio 6.31's MCP server answers a tool call
+without a progress token with ``[job.result()]``: for an endpoint with several outputs that is ONE tuple, so the
+agent gets every output as one Python-repr text and no image as MCP image content (and an endpoint with a
+``gr.State`` output fails: "pop index out of range"). With a progress token the same server uses the outputs as a
+list, one content item each. :func:`install_mcp_output_fix` makes the other path do the same.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from typing import Any
 import gradio as gr
 from gradio import processing_utils
 
-__all__ = ["CHECKED_VERSIONS", "WEBP_OPTIONS", "install_atomic_cache_writes", "atomic_cache_writes_installed"]
+__all__ = ["CHECKED_VERSIONS", "WEBP_OPTIONS", "install_atomic_cache_writes", "atomic_cache_writes_installed",
+           "install_mcp_output_fix"]
 
 log = logging.getLogger(__name__)
 
@@ -118,4 +125,30 @@ def install_atomic_cache_writes() -> bool:
                     "signatures still match, installing them", gr.__version__, ", ".join(CHECKED_VERSIONS))
     for name, fn in _REPLACEMENTS.items():
         setattr(processing_utils, name, fn)
+    return True
+
+
+async def _execute_tool_without_progress(self: Any, job: Any) -> list[Any]:
+    """Gradio's ``GradioMCPServer._execute_tool_without_progress``, with a multi-output result as its outputs (a
+    gradio_client job returns a tuple exactly when the endpoint has several outputs)."""
+    from anyio.to_thread import run_sync
+
+    result = await run_sync(job.result)
+    return list(result) if isinstance(result, tuple) else [result]
+
+
+def install_mcp_output_fix() -> bool:
+    """Install the MCP fix above (idempotent), only on the checked Gradio versions; True when installed. Without
+    the ``mcp`` package there is no MCP server to fix (False)."""
+    try:
+        from gradio.mcp import GradioMCPServer
+    except ImportError:
+        return False
+    if GradioMCPServer._execute_tool_without_progress is _execute_tool_without_progress:
+        return True
+    if gr.__version__ not in CHECKED_VERSIONS:
+        log.warning("gradio %s: the MCP multi-output fix was checked on %s only and is not installed",
+                    gr.__version__, ", ".join(CHECKED_VERSIONS))
+        return False
+    GradioMCPServer._execute_tool_without_progress = _execute_tool_without_progress
     return True

@@ -58,7 +58,8 @@ def build_page(services: Services) -> gr.Blocks:
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
     banner_text = Banner(services)
-    with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE) as blocks:
+    with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
+                   analytics_enabled=services.settings.analytics) as blocks:
         # One I18N key per Markdown: Gradio's front end translates only the first key embedded in a string.
         with gr.Column(elem_id="title"):
             gr.Markdown(f"# {label('common.title')}")

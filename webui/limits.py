@@ -9,17 +9,19 @@ private model replicas (:class:`webui.services.Services`).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 import gradio as gr
 import torch
 
+from googlenet.attributions import Throughput
 from googlenet.inference import select_device
 
 from .settings import Settings
 
 __all__ = ["HEAVY", "DELETE_CACHE", "Limits", "apply_limits", "device_type", "classify_batching",
-           "CLASSIFY_MAX_BATCH"]
+           "CLASSIFY_MAX_BATCH", "ZeroGpuTime", "ZERO_GPU_TIME"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,41 @@ DELETE_CACHE: tuple[int, int] = (1800, 3600)
 #: A batch of 32 is one ~10 ms forward on a large GPU, still quick to fill under load.
 CLASSIFY_MAX_BATCH = 32
 
+
+@dataclass(frozen=True)
+class ZeroGpuTime:
+    """The GPU time each ZeroGPU call asks for (``duration`` of spaces.GPU), from the work's declared cost.
+
+    ZeroGPU checks the requested duration against the visitor's quota before the call (a smaller request fits where
+    a larger one is refused) and may stop a task that runs past it; the quota is charged with the time really used.
+    So: ``startup_s + margin x estimate``, within ``[min_s, max_s]``.
+
+    The numbers are assumptions, not measurements (no GPU where this was written; ``bench/gpu_check.sh`` measures
+    the real throughput on a GPU machine):
+
+    - ``throughput``: seconds per image of GoogLeNet (1.5 GFLOPs forward) on one ZeroGPU slice (an H200 MIG
+      3g.71gb), fp32, batches of 8, through Captum's hooks: 4 ms forward, 12 ms forward + backward. Chosen
+      pessimistic: at batch 8 such a small network is bound by kernel launches and Python, not by the GPU's
+      arithmetic. The attributor uses the same numbers under ZeroGPU to fit a time budget and to show the cost
+      before a run, so the page, the duration asked for and the run agree.
+    - ``startup_s``: a fresh worker forks, initialises CUDA, moves the weights to the GPU and picks its kernels.
+    - ``margin``: 1.5x, for a slower or busier GPU than assumed.
+    - ``max_s``: 120 s, within what ZeroGPU grants free and signed-in users (its documented default is 60 s; a
+      request over the server's maximum is refused as "illegal duration", and then answered from the CPU).
+    """
+
+    throughput: Throughput = Throughput(forward_s=0.004, backward_s=0.012)
+    startup_s: float = 10.0
+    margin: float = 1.5
+    min_s: int = 15
+    max_s: int = 120
+
+    def seconds(self, work_s: float = 0.0) -> int:
+        """Whole seconds to ask for a call whose GPU work is estimated at ``work_s``."""
+        return int(min(self.max_s, max(self.min_s, math.ceil(self.startup_s + self.margin * max(0.0, work_s)))))
+
+
+ZERO_GPU_TIME = ZeroGpuTime()
 
 def device_type(settings: Settings) -> str:
     """The type of the device the settings select ("cpu", "cuda", "mps"); "cpu" when the request cannot be met
@@ -65,22 +102,28 @@ class Limits:
       of many passes); two on a GPU (memory).
     - ``queue_size``: requests waiting beyond that get Gradio's "queue is full" at once instead of a long wait.
     - ``max_upload_mb``: larger uploads are refused by the upload route itself with HTTP 413, before our code.
+    - ``cpu_fallback_s``: when ZeroGPU gives no GPU, a heavy event without a time budget of its own (the branch
+      attribution; API callers passing budget 0) is answered from the CPU only if its estimate there fits in this
+      many seconds; otherwise the reader is told why and to retry later.
     """
 
     light: int
     heavy: int
     queue_size: int = 64
-    max_upload_mb: int = 20
+    max_upload_mb: int = 50
+    cpu_fallback_s: float = 120.0
 
     @classmethod
-    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 20) -> "Limits":
+    def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50,
+                   cpu_fallback_s: float = 120.0) -> "Limits":
         light, heavy = {"cuda": (8, 2), "mps": (4, 1)}.get(device, (2, 1))
-        return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb)
+        return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb,
+                   cpu_fallback_s=cpu_fallback_s)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Limits":
         return cls.for_device(device_type(settings), queue_size=settings.queue_size,
-                              max_upload_mb=settings.max_upload_mb)
+                              max_upload_mb=settings.max_upload_mb, cpu_fallback_s=settings.cpu_fallback_s)
 
 
 def apply_limits(blocks: gr.Blocks, limits: Limits) -> gr.Blocks:

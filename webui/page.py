@@ -11,9 +11,11 @@ import gradio as gr
 from googlenet.images import ImageNotice
 from googlenet.messages import KeyedError
 
+from .i18n import tr
 from .services import Services
+from .zerogpu import Ran
 
-__all__ = ["Page", "MissingPhoto", "require_image", "notices_text"]
+__all__ = ["Page", "MissingPhoto", "require_image", "notices_text", "cpu_note"]
 
 
 @dataclass
@@ -41,3 +43,15 @@ def require_image(image: Optional[str]) -> str:
 def notices_text(notices: Sequence[ImageNotice], lang: str) -> str:
     """Notices about an input that loaded fine (animated, tiny, elongated), one Markdown line each."""
     return "".join(f"\n\nℹ️ {notice.text(lang)}" for notice in notices)
+
+
+def cpu_note(ran: Ran, lang: str, *, toast: bool = True) -> str:
+    """"" when the answer came from where it was asked. When ZeroGPU gave no GPU and the CPU answered instead: a
+    warning toast (``toast``) and a Markdown line for the answer's text, both saying why."""
+    notice = ran.notice()
+    if notice is None:
+        return ""
+    text = notice.text(lang)
+    if toast:
+        gr.Warning(text, title=tr("common.toast_warning", lang))
+    return f"\n\n⚠️ {text}"

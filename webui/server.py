@@ -9,6 +9,7 @@ applied, then it launches.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from googlenet.memory import limit_arenas
 from googlenet.render import use_style_globally
 
 from .endpoint import endpoint
-from .gradio_fixes import install_atomic_cache_writes
+from .gradio_fixes import install_atomic_cache_writes, install_mcp_output_fix
 from .i18n import i18n
 from .layout import build_page, css
 from .limits import apply_limits
@@ -40,6 +41,14 @@ class _Debug:
     def fingerprint(self, *, lang: str) -> dict:
         """Hashes and mode/hook counts of the shared models (only with GOOGLENET_DEBUG_ENDPOINTS=1; bench/)."""
         return engine_fingerprints(self.services.engine)
+
+
+def apply_analytics(settings: Settings) -> None:
+    """Gradio's telemetry follows the settings (off unless GRADIO_ANALYTICS_ENABLED=True): classrooms are often
+    offline and the app must not call home. Gradio reads the variable whenever it is about to send something
+    (``gradio/analytics.py`` ``analytics_enabled()``: each Blocks built, each launch), so it is set before the page
+    is built; ``gr.Blocks(analytics_enabled=...)`` gets the same value."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "True" if settings.analytics else "False"
 
 
 @dataclass
@@ -66,15 +75,19 @@ class App:
 def create_app(settings: Settings) -> App:
     """Everything but the launch. Raises on unusable weights (see :class:`Services`)."""
     limit_arenas(2)  # before Gradio starts its worker threads (see googlenet/memory.py)
+    apply_analytics(settings)
     install_atomic_cache_writes()
     use_style_globally()  # figures are drawn in several threads at once (see googlenet/render/figures.py)
     services = Services(settings)
     demo = build_page(services)
     if settings.debug_endpoints:  # off by default: only the load test turns it on
-        with demo:
-            gr.api(_Debug(services).fingerprint, api_name="debug_model_fingerprint")
+        with demo:  # callable by name, but not in the API docs nor an MCP tool
+            gr.api(_Debug(services).fingerprint, api_name="debug_model_fingerprint", api_visibility="undocumented")
     if ZEROGPU:
         log.info("ZeroGPU: GPU work runs under spaces.GPU")
+    if settings.mcp_server:
+        install_mcp_output_fix()
+        log.info("MCP: the public endpoints are tools at /gradio_api/mcp/ (schema: /gradio_api/mcp/schema)")
     apply_limits(demo, services.limits)
     log.info("binding %s:%d", settings.host, settings.port)
     return App(settings, services, demo)
@@ -90,6 +103,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         show_error=False,  # internal exception texts and paths never reach clients (gr.Error messages still do)
         max_file_size=f"{settings.max_upload_mb}mb",
         run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
+        mcp_server=settings.mcp_server,
         i18n=i18n(),
         css=css(),
     )

@@ -7,6 +7,7 @@ before the server starts.
 
 Functions that run under ZeroGPU's ``spaces.GPU`` execute in a worker process and receive only picklable arguments;
 they find the process's services by :attr:`Services.key` (:meth:`Services.find`), never by a pickled model.
+:meth:`Services.on_device` calls them, and answers from a CPU copy of the services when ZeroGPU gives no GPU.
 """
 
 from __future__ import annotations
@@ -15,16 +16,21 @@ import logging
 import threading
 import uuid
 import weakref
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable, Optional, TypeVar
 
-from googlenet.attributions import Attributor
+from googlenet.attributions import Attributor, BudgetExceeded, Throughput
 from googlenet.aux_heads import AuxHeads
 from googlenet.inference import Engine
 
-from .limits import Limits
+from .limits import ZERO_GPU_TIME, Limits
 from .settings import Settings
+from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu
 
-__all__ = ["Services", "ASSETS", "example_photos"]
+T = TypeVar("T")
+
+__all__ = ["Services", "ASSETS", "example_photos", "assumed_throughput"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,13 @@ _PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 _registry: "weakref.WeakValueDictionary[str, Services]" = weakref.WeakValueDictionary()
 _registry_lock = threading.Lock()
+
+
+def assumed_throughput(device_type: str) -> Optional[Throughput]:
+    """Under ZeroGPU the models live on a GPU that only the worker processes get: the server never runs them, so
+    the attributor's estimates start from the throughput the ZeroGPU durations assume (webui/limits.py). None:
+    measured on first use, as everywhere else (a CPU engine, including the CPU copy that answers without a GPU)."""
+    return ZERO_GPU_TIME.throughput if ZEROGPU and device_type != "cpu" else None
 
 
 def example_photos() -> list[str]:
@@ -52,17 +65,45 @@ class Services:
             allow_download=settings.allow_download,
             require_pretrained=settings.require_pretrained,
             precision=settings.precision,
+            image_limits=settings.image_limits,
         )
         # aux heads (and --aux-weights) are loaded before serving, never while requests run
         self.aux_heads = AuxHeads(self.engine, settings.aux_weights)
         # one private replica per attribution that may run at once: the heavy limit owns both numbers
-        self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy)
+        self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy,
+                                                throughput=assumed_throughput(self.engine.device.type))
         self.examples: list[str] = example_photos()
         self.key = uuid.uuid4().hex
+        self._cpu: Optional[Services] = None
+        self._cpu_lock = threading.Lock()
         with _registry_lock:
             _registry[self.key] = self
         log.info("weights: %s; device: %s; inference: %s", self.engine.weights.description,
                  self.engine.device_name, self.engine.inference_description)
+
+    def cpu(self) -> "Services":
+        """These services on the CPU: themselves when they already run there, else a copy built on first use (the
+        weights loaded again). Under ZeroGPU the server's own models sit on a GPU that only worker processes get
+        (spaces moves them off the server at launch), so answering without a GPU needs a copy of its own."""
+        if self.engine.device.type == "cpu":
+            return self
+        with self._cpu_lock:
+            if self._cpu is None:
+                log.warning("building a CPU copy of the models, to answer while no GPU is available")
+                self._cpu = Services(replace(self.settings, device="cpu"))
+            return self._cpu
+
+    def on_device(self, task: Callable[..., T], *args: Any, cpu_args: Optional[tuple] = None) -> Ran[T]:
+        """``task(self.key, *args)``: a :func:`~webui.zerogpu.gpu` function, so on the GPU under ZeroGPU. When ZeroGPU
+        gives no GPU or the task fails there, the same function runs in this process on :meth:`cpu` (with
+        ``cpu_args`` instead of ``args`` when given: e.g. a time budget the CPU must keep), and the result says so;
+        work the CPU cannot do within that budget is refused with both reasons.
+        Elsewhere this is just the call."""
+
+        def on_cpu() -> T:
+            return cpu_function(task)(self.cpu().key, *(args if cpu_args is None else cpu_args))
+
+        return run_on_gpu(task, self.key, *args, cpu=on_cpu, too_slow=(BudgetExceeded,))
 
     @staticmethod
     def find(key: str) -> "Services":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Optional, Sequence
 
 from googlenet.cli import add_weights_options
+from googlenet.images import ImageLimits, ImageSettingError
 from googlenet.inference import PRECISIONS
 
 __all__ = ["Settings", "default_host"]
@@ -26,6 +27,24 @@ DEBUG_ENDPOINTS_ENV = "GOOGLENET_DEBUG_ENDPOINTS"
 
 def _flag(environ: Mapping[str, str], name: str) -> bool:
     return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _whole(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImageSettingError("errors.setting_not_whole", name=name, value=raw) from None
+
+
+def image_limits_from_env(environ: Mapping[str, str] = os.environ) -> ImageLimits:
+    """The image limits (googlenet/images.py owns their defaults), each overridable by a variable."""
+    default = ImageLimits()
+    return ImageLimits(max_pixels=_whole(environ, "GOOGLENET_MAX_PIXELS", default.max_pixels),
+                       max_jpeg_pixels=_whole(environ, "GOOGLENET_MAX_JPEG_PIXELS", default.max_jpeg_pixels),
+                       max_decode_mb=_whole(environ, "GOOGLENET_MAX_DECODE_MB", default.max_decode_mb))
 
 
 def _optional_flag(environ: Mapping[str, str], name: str) -> Optional[bool]:
@@ -54,10 +73,14 @@ class Settings:
     port: int = 7860
     share: bool = False
     inbrowser: bool = False
-    max_upload_mb: int = 20
+    max_upload_mb: int = 50  # a 200 MP camera JPEG is 20-40 MB
+    image_limits: ImageLimits = ImageLimits()  # what an upload may declare (pixels, decode memory)
     queue_size: int = 64
+    cpu_fallback_s: float = 120.0  # ZeroGPU without a GPU: the CPU answers work estimated to fit in this long
     classify_batch: Optional[bool] = None  # dynamic batching of /classify; None: on CUDA only
     debug_endpoints: bool = False
+    mcp_server: bool = False  # also serve the public endpoints as MCP tools (/gradio_api/mcp/)
+    analytics: bool = False  # Gradio's telemetry: off unless GRADIO_ANALYTICS_ENABLED=True (classrooms are offline)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -70,10 +93,15 @@ class Settings:
             precision=environ.get("GOOGLENET_PRECISION") or "auto",
             host=default_host(environ),
             port=int(environ.get("GRADIO_SERVER_PORT", "7860")),
-            max_upload_mb=int(environ.get("GOOGLENET_MAX_UPLOAD_MB", "20")),
+            max_upload_mb=int(environ.get("GOOGLENET_MAX_UPLOAD_MB", "50")),
+            image_limits=image_limits_from_env(environ),
             queue_size=int(environ.get("GOOGLENET_QUEUE_SIZE", "64")),
+            cpu_fallback_s=float(environ.get("GOOGLENET_CPU_FALLBACK_S", "120")),
             classify_batch=_optional_flag(environ, CLASSIFY_BATCH_ENV),
             debug_endpoints=_flag(environ, DEBUG_ENDPOINTS_ENV),
+            # Gradio's own switches, read with Gradio's own rules (a Space sets GRADIO_MCP_SERVER in its settings)
+            mcp_server=environ.get("GRADIO_MCP_SERVER", "False").lower() == "true",
+            analytics=environ.get("GRADIO_ANALYTICS_ENABLED", "False") == "True",
         )
 
     def parser(self) -> argparse.ArgumentParser:
@@ -90,7 +118,7 @@ class Settings:
                             help="aux heads made by `python -m googlenet distill-aux` (default: "
                                  "$GOOGLENET_AUX_WEIGHTS)")
         parser.add_argument("--max-upload-mb", type=int, default=self.max_upload_mb,
-                            help="largest accepted upload in MB (larger ones get HTTP 413; default 20)")
+                            help="largest accepted upload in MB (larger ones get HTTP 413; default 50)")
         parser.add_argument("--queue-size", type=int, default=self.queue_size,
                             help="requests that may wait in the queue before new ones are turned away (default 64)")
         parser.add_argument("--precision", choices=PRECISIONS, default=None,
@@ -98,6 +126,9 @@ class Settings:
                                  "CPUs with AMX or avx512_bf16, probabilities move by a few hundredths), fp16 (CUDA). "
                                  "Branches, attributions and aux heads always run in fp32. Default "
                                  "$GOOGLENET_PRECISION")
+        parser.add_argument("--mcp", action="store_true",
+                            help="also serve the public endpoints as MCP tools for agents, at /gradio_api/mcp/ "
+                                 "(default $GRADIO_MCP_SERVER)")
         return parser
 
     def with_argv(self, argv: Optional[Sequence[str]] = None) -> "Settings":
@@ -117,4 +148,5 @@ class Settings:
             inbrowser=self.inbrowser or args.inbrowser,
             max_upload_mb=args.max_upload_mb,
             queue_size=args.queue_size,
+            mcp_server=self.mcp_server or args.mcp,
         )

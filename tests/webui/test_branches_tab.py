@@ -58,7 +58,7 @@ def test_changing_module_and_options_does_not_run_the_model(services, monkeypatc
     monkeypatch.setattr(GoogLeNet, "classifier", counting("classifier", originals[1]))
     monkeypatch.setattr(Inception, "forward_branches", counting("branches", originals[2]))
 
-    *views, session = tab.branches(str(EXAMPLE_PHOTOS[1]), "inception3a", "activation_sum", 4, "shared")
+    *views, session = tab.branches_run(str(EXAMPLE_PHOTOS[1]), "inception3a", "activation_sum", 4, "shared")
     assert calls["classifier"] == 1 and calls["branches"] == 9  # exactly one pass through the network
     calls.update(forward=0, branches=0, classifier=0)
 

@@ -358,3 +358,58 @@ def test_errors_about_box_and_examples(open_page) -> None:
     page.locator("img[src*='coffee']").first.click()
     wait_for_top5(s)
     assert tr("classify.info", "ko", weights="", device="", ms=0).split("**")[1] in page.inner_text("#classify-info")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Offline: a classroom without internet gets the whole page from the app itself
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_every_request_of_the_page_goes_to_the_app_itself(browser, app_server) -> None:
+    """Every tab's main action, recording every request the page makes (documents, scripts, styles, fonts,
+    images, API calls, websockets): none may leave for another host (a font or script CDN, analytics). Requests
+    elsewhere are answered with a network error, as in an offline classroom, and fail the test."""
+    from urllib.parse import urlsplit
+
+    app_host = urlsplit(app_server.url).netloc
+    seen: list[str] = []
+    foreign: list[str] = []
+
+    def on_route(route) -> None:
+        url = route.request.url
+        seen.append(url)
+        if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).netloc == app_host:
+            route.continue_()
+        else:
+            foreign.append(url)
+            route.abort("internetdisconnected")
+
+    context = browser.new_context(locale="en-US", viewport=VIEWPORTS["desktop"],
+                                  extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    try:
+        context.set_default_timeout(TIMEOUT_MS)
+        context.route("**/*", on_route)
+        page = context.new_page()
+        page.on("websocket", lambda ws: (seen.append(ws.url), urlsplit(ws.url).netloc != app_host
+                                         and foreign.append(ws.url)))
+        page.goto(app_server.url, wait_until="load")  # not "networkidle": the page keeps its event stream open
+        page.wait_for_selector("#photo")
+        page.get_by_text(tr("common.title", "en"), exact=True).first.wait_for()
+        s = Session(page, "en", "desktop")
+        upload_photo(s)
+        known = {tr(key, "en"): steps for key, steps in TAB_STEPS.items()}
+        labels = tab_labels(s)
+        assert labels and set(labels) <= set(known), labels
+        for label in labels:
+            open_tab(s, label)
+            known[label](s)
+        page.wait_for_timeout(1000)  # late requests (thumbnails, fonts) of the last view
+        # the recorder can fail: a request to another host made by the page is caught (and then discounted)
+        page.evaluate("fetch('https://cdn.example.org/probe.js').catch(() => null)")
+        page.wait_for_timeout(500)
+        assert foreign[-1:] == ["https://cdn.example.org/probe.js"], foreign
+        foreign.pop()
+    finally:
+        context.close()
+    assert len(seen) > 20, seen  # the page, its assets and every tab's API calls went through the recorder
+    assert not foreign, f"the page reached other hosts: {sorted(set(foreign))}"

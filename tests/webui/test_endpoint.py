@@ -133,4 +133,5 @@ def test_every_event_of_the_page_is_an_endpoint(app_server):
             assert (fn.concurrency_id == HEAVY) == o.heavy, fn.name
     assert not options["classify"].trims_memory and not options["classify"].heavy  # the fast path is left alone
     assert {fn.api_name for fn in demo.fns.values() if fn.concurrency_id == HEAVY} == {
-        "attribute", "compare_attributions", "sanity_check", "attribute_branches"}
+        "attribute", "compare_attributions", "sanity_check", "attribute_branches",
+        "attribute_branches_run"}  # the page's own button for the branch attribution (private: it keeps a state)

@@ -27,9 +27,9 @@ def front_matter() -> dict:
 
 def pinned_gradio() -> str:
     for line in (ROOT / "requirements.txt").read_text().splitlines():
-        match = re.match(r"\s*gradio\s*==\s*([^\s;#]+)", line)
+        match = re.match(r"\s*gradio(\[[a-z,\s]*\])?\s*==\s*([^\s;#]+)", line)  # extras allowed: gradio[mcp]
         if match:
-            return match.group(1)
+            return match.group(2)
     raise AssertionError("requirements.txt must pin gradio with == (Spaces installs sdk_version)")
 
 
@@ -72,10 +72,14 @@ def test_readme_still_reads_as_a_readme_after_the_front_matter() -> None:
 
 @pytest.fixture()
 def reload_zerogpu(monkeypatch):
-    """Reload zerogpu under a patched sys.modules, and restore the real module afterwards."""
+    """Reload zerogpu under a patched sys.modules and environment, and restore the real module afterwards."""
 
-    def reload(spaces_module):
+    def reload(spaces_module, zero_gpu: bool = True):
         monkeypatch.setitem(sys.modules, "spaces", spaces_module)  # None makes `import spaces` fail
+        if zero_gpu:
+            monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+        else:
+            monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
         from webui import zerogpu
 
         return importlib.reload(zerogpu)
@@ -96,15 +100,27 @@ def test_gpu_is_a_no_op_without_spaces(reload_zerogpu) -> None:
     assert not zerogpu.ZEROGPU
     assert zerogpu.gpu(f) is f
     assert zerogpu.gpu(duration=30)(f) is f
+    assert zerogpu.gpu(duration=lambda x: x)(f) is f
 
 
-def test_gpu_uses_spaces_gpu_when_importable(reload_zerogpu) -> None:
+def test_gpu_is_a_no_op_on_a_space_without_zerogpu(reload_zerogpu) -> None:
+    """An ordinary Space (CPU or a dedicated GPU) has the spaces package too, without SPACES_ZERO_GPU."""
+    zerogpu = reload_zerogpu(types.SimpleNamespace(GPU=lambda *a, **k: pytest.fail("spaces.GPU used")),
+                             zero_gpu=False)
+
+    def f(x: int) -> int:
+        return x + 1
+
+    assert not zerogpu.ZEROGPU and zerogpu.gpu(f) is f
+
+
+def test_gpu_uses_spaces_gpu_on_zerogpu(reload_zerogpu) -> None:
     calls: list[tuple[str, object]] = []
 
     def fake_gpu(fn=None, *, duration=None):
         def decorate(f):
             def wrapper(*args):
-                calls.append((f.__name__, duration))
+                calls.append((f.__name__, duration(*args) if callable(duration) else duration))
                 return f(*args)
 
             return wrapper
@@ -121,9 +137,14 @@ def test_gpu_uses_spaces_gpu_when_importable(reload_zerogpu) -> None:
     def long_job(x: int) -> int:
         return x * 3
 
+    @zerogpu.gpu(duration=lambda x: 10 * x)
+    def sized(x: int) -> int:
+        return x * 4
+
     assert zerogpu.ZEROGPU
-    assert plain(2) == 4 and long_job(2) == 6
-    assert calls == [("plain", None), ("long_job", 120)]
+    assert plain(2) == 4 and long_job(2) == 6 and sized(3) == 12
+    assert calls == [("plain", None), ("long_job", 120), ("sized", 30)]
+    assert zerogpu.cpu_function(sized)(3) == 12 and len(calls) == 3  # the same function, not scheduled
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -181,3 +202,39 @@ def check_spaces_app(app) -> None:  # noqa: ANN001 - a bench.launcher.Server
     except Exception:
         print(app.log())  # shown by pytest on failure
         raise
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Offline by default: no telemetry unless asked for
+# ---------------------------------------------------------------------------------------------------------------
+
+ANALYTICS_PROBE = """
+import json, os, sys
+from webui.server import create_app
+from webui.settings import Settings
+import gradio.analytics as analytics
+app = create_app(Settings.from_env().with_argv(sys.argv[1:]))
+print(json.dumps({"env": os.environ.get("GRADIO_ANALYTICS_ENABLED"), "gradio": analytics.analytics_enabled(),
+                  "blocks": app.demo.analytics_enabled, "page_config": app.demo.config["analytics_enabled"],
+                  "hf_telemetry_off": os.environ.get("HF_HUB_DISABLE_TELEMETRY")}))
+"""
+
+
+@pytest.mark.parametrize("variable,enabled", [(None, False), ("True", True), ("False", False)])
+def test_gradio_analytics_are_off_unless_the_user_turns_them_on(tmp_path, weights_file, variable, enabled) -> None:
+    import json
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "GOOGLENET_", "SPACE"))}
+    env.update(TORCH_HOME=str(tmp_path), GOOGLENET_NO_DOWNLOAD="1", HOME=str(tmp_path))
+    if variable is not None:
+        env["GRADIO_ANALYTICS_ENABLED"] = variable
+    done = subprocess.run([sys.executable, "-c", ANALYTICS_PROBE, "--weights", str(weights_file)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["gradio"] is enabled and report["blocks"] is enabled and report["page_config"] is enabled, report
+    assert report["env"] == ("True" if enabled else "False")
+    if not enabled:
+        assert report["hf_telemetry_off"] == "True"  # Gradio also turns off huggingface_hub's telemetry then

@@ -6,7 +6,7 @@ before running, a time budget, progress counted from the images that really go t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import gradio as gr
@@ -24,14 +24,17 @@ from googlenet.render.attributions import FigureText
 from ..components import Number, Slider
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
-from ..page import Page, require_image
+from ..page import Page, cpu_note, require_image
 from ..services import Services
+from ..zerogpu import Ran
+from .attribution_work import (FAITHFULNESS_STEPS, Attributed, AttributionJob, BranchJob, SanityJob,
+                               attributions_on_device, branch_attribution_on_device,
+                               sanity_on_device)
 from .classify import classify_on_device
 
 __all__ = ["AttributionsTab", "BranchView", "TOP1", "FAITHFULNESS_STEPS"]
 
 TOP1 = "top1"  # the target dropdown's "top-1 class" choice
-FAITHFULNESS_STEPS = 10  # deletion/insertion curves: 11 points each (0 %, 10 %, ... 100 % of the pixels)
 
 
 @dataclass
@@ -65,17 +68,6 @@ def _payload(result: Any, lang: str) -> dict:
     return payload
 
 
-def _progress(progress: gr.Progress, what: str, lang: str, start: float = 0.0,
-              span: float = 1.0) -> attr_lib.ProgressCallback:
-    """Forward the attributor's own step counts to the page's progress bar, labelled in the user's language."""
-    desc = tr("attributions.progress", lang, what=what)
-
-    def report(fraction: float, _desc: str) -> None:
-        progress(start + fraction * span, desc=desc)
-
-    return report
-
-
 class AttributionsTab:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -92,16 +84,16 @@ class AttributionsTab:
             internal_batch_size=attr_lib.batch_size_for(self.services.engine.device),
         )
 
+    def cpu_budget(self, budget_s: Optional[float]) -> float:
+        """The budget the CPU keeps when it answers for the GPU: the caller's, or the limit's without one."""
+        return budget_s if budget_s is not None else self.services.limits.cpu_fallback_s
+
     @staticmethod
     def target_index(target: Optional[str | int]) -> Optional[int]:
         """"top1"/empty -> None (the top-1 class); otherwise an index, "281", "281: tabby" or "tabby"."""
         if target is None or str(target).strip() in ("", TOP1):
             return None
         return category_index(target if isinstance(target, int) else str(target))
-
-    def prepare(self, image: Optional[str]) -> tuple[Image.Image, Any]:
-        """(crop, 1 x 3 x 224 x 224 input) of the shared photo."""
-        return self.services.engine.prepare(require_image(image))
 
     # --- events ----------------------------------------------------------------------------------------------
 
@@ -122,23 +114,42 @@ class AttributionsTab:
                   faith=2 * (FAITHFULNESS_STEPS + 1), seconds=plan.seconds)
         return _with_notes(text, [plan.note] if plan.note else [], lang)
 
+    def run_attributions(self, image: Optional[str], target: Optional[str], jobs: tuple[AttributionJob, ...],
+                         progress: Optional[gr.Progress]) -> Ran[Attributed]:
+        path, wanted = require_image(image), self.target_index(target)
+        cpu_jobs = tuple(replace(job, budget_s=self.cpu_budget(job.budget_s)) for job in jobs)
+        return self.services.on_device(attributions_on_device, path, wanted, jobs, progress,
+                                       cpu_args=(path, wanted, cpu_jobs, progress))
+
     @endpoint(heavy=True)
     def attribute(self, image: Optional[str], method: str = "integrated_gradients", target: Optional[str] = TOP1,
                   preset: str = "fast", layer: str = "inception4e", display: str = "signed", baseline: str = "black",
                   budget: float = 30, steps: float = 0, window: float = 0, stride: float = 0, *, lang: str,
                   progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
-        """One attribution map of the photo for a target class (``top1`` or any of the 1,000: an index, a name or
-        "281: tabby"), by one of eight methods (Integrated Gradients, Saliency, SmoothGrad, GradientSHAP,
-        Occlusion, Guided Backprop, Guided GradCAM, Layer GradCAM on ``layer``), with its deletion/insertion
-        faithfulness curves. ``preset`` sets the cost, ``budget`` (seconds) scales it down, ``steps``/``window``/
-        ``stride`` override the preset. Returns the figure, a summary and the numbers as JSON."""
-        crop, x = self.prepare(image)
-        absolute = display == "absolute"
+        """Which pixels of a photo made GoogLeNet predict a class: one attribution map (Captum) with its
+        deletion/insertion faithfulness curves, which say how well the map ranks the pixels that matter.
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            method: integrated_gradients, saliency, smoothgrad, gradient_shap, occlusion, guided_backprop, guided_gradcam or layer_gradcam.
+            target: The class to explain: top1 (the prediction), an index 0-999, a name ("tabby") or "281: tabby".
+            preset: Cost and detail of the method: fast, balanced or thorough.
+            layer: The Inception module of layer_gradcam and guided_gradcam (inception3a ... inception5b).
+            display: signed (positive and negative evidence) or absolute (magnitude; also ranks the curves by it).
+            baseline: What "absent" means for integrated_gradients, gradient_shap and occlusion: black, mean or blur.
+            budget: Seconds the run may take; larger settings are scaled down to fit (0: no budget).
+            steps: Integrated-gradients steps or SmoothGrad/GradientSHAP samples instead of the preset's (0: preset).
+            window: Occlusion window side in pixels instead of the preset's (0: preset).
+            stride: Occlusion stride in pixels instead of the preset's (0: preset).
+        Returns:
+            The map over the 224x224 crop with its faithfulness curves (an image), a Markdown summary (cost, \
+            time, faithfulness; for integrated gradients how far completeness holds) and the numbers as JSON.
+        """
         what = method_name(method, lang) if method in attr_lib.METHODS else method
-        result = self.services.attributor.attribute(
-            x, self.settings_for(method, preset, layer, baseline, steps, window, stride), self.target_index(target),
-            budget_s=budget or None, faithfulness_steps=FAITHFULNESS_STEPS, absolute_ranking=absolute,
-            progress=_progress(progress, what, lang))
+        job = AttributionJob(self.settings_for(method, preset, layer, baseline, steps, window, stride),
+                             budget or None, display == "absolute", tr("attributions.progress", lang, what=what))
+        ran = self.run_attributions(image, target, (job,), progress)
+        crop, result, absolute = ran.value.crop, ran.value.results[0], job.absolute
         name = method_name(result.settings.method, lang)
         if result.settings.method in attr_lib.LAYER_METHODS:
             name += f" · {module_display_name(result.settings.layer)}"
@@ -154,48 +165,81 @@ class AttributionsTab:
             summary += "\n\n" + tr("attributions.delta", lang, delta=result.convergence_delta,
                                     total=float(result.map.sum()),
                                     diff=result.target_logit - result.baseline_logit)
-        return figure, _with_notes(summary, result.notes, lang), _payload(result, lang)
+        return figure, _with_notes(summary, result.notes, lang) + cpu_note(ran, lang), _payload(result, lang)
 
     @endpoint(heavy=True)
-    def compare(self, image: Optional[str], methods: list[str], target: Optional[str] = TOP1, preset: str = "fast",
-                layer: str = "inception4e", display: str = "signed", scale: str = "per_map", budget: float = 30, *,
-                lang: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, dict]:
-        """Several methods side by side on the same target class, each with its faithfulness score; ``scale``:
-        one colour scale per map or one shared by all (stated on the figure)."""
+    def compare_attributions(self, image: Optional[str], methods: list[str], target: Optional[str] = TOP1,
+                             preset: str = "fast", layer: str = "inception4e", display: str = "signed",
+                             scale: str = "per_map", budget: float = 30, *, lang: str,
+                             progress: gr.Progress = gr.Progress()) -> tuple[Any, dict]:
+        """Several attribution methods side by side on the same photo and the same target class, each map with
+        its faithfulness score (insertion minus deletion AUC: higher ranks the evidence better).
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            methods: The methods to compare (names as for the attribute tool), e.g. ["integrated_gradients", "saliency"].
+            target: The class to explain: top1 (the prediction), an index 0-999, a name ("tabby") or "281: tabby".
+            preset: Cost and detail of every method: fast, balanced or thorough.
+            layer: The Inception module of layer_gradcam and guided_gradcam (inception3a ... inception5b).
+            display: signed (positive and negative evidence) or absolute (magnitude).
+            scale: per_map (each map its own colour scale) or shared (one scale for all, stated on the figure).
+            budget: Seconds each method may take; larger settings are scaled down to fit (0: no budget).
+        Returns:
+            The maps side by side (an image) and the numbers of every method as JSON.
+        """
         if not methods:
             raise AttributionError("attributions.no_methods")
-        crop, x = self.prepare(image)
         absolute = display == "absolute"
-        wanted = self.target_index(target)
-        panels, results = [], {}
+        jobs = []
         for k, method in enumerate(methods):
             what = f"{method_name(method, lang) if method in attr_lib.METHODS else method} ({k + 1}/{len(methods)})"
-            result = self.services.attributor.attribute(
-                x, self.settings_for(method, preset, layer, "black", None, None, None), wanted,
-                budget_s=budget or None, faithfulness_steps=FAITHFULNESS_STEPS, absolute_ranking=absolute,
-                progress=_progress(progress, what, lang, start=k / len(methods), span=1 / len(methods)))
-            wanted = result.target  # every panel explains the same class
+            jobs.append(AttributionJob(self.settings_for(method, preset, layer, "black", None, None, None),
+                                       budget or None, absolute, tr("attributions.progress", lang, what=what),
+                                       start=k / len(methods), span=1 / len(methods)))
+        ran = self.run_attributions(image, target, tuple(jobs), progress)
+        panels, results = [], {}
+        for method, result in zip(methods, ran.value.results):
             name = method_name(method, lang)
             if method in attr_lib.LAYER_METHODS:
                 name += f" · {module_display_name(result.settings.layer)}"
             panels.append(attr_render.MapPanel(name, result.map, _caption(result, lang)))
             results[method] = _payload(result, lang)
-        figure = attr_render.render_comparison(crop, panels, absolute=absolute, shared_scale=scale == "shared",
+        wanted = ran.value.results[0].target  # every panel explains the same class
+        figure = attr_render.render_comparison(ran.value.crop, panels, absolute=absolute,
+                                               shared_scale=scale == "shared",
                                                title=f"{wanted}: {CATEGORIES[wanted]}", text=FigureText.load(lang))
-        return figure, {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
+        payload = {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
+        if ran.on_cpu is not None:
+            payload["computed_on"] = cpu_note(ran, lang).strip(" \n⚠️")
+        return figure, payload
 
     @endpoint(heavy=True)
     def sanity_check(self, image: Optional[str], method: str = "integrated_gradients", target: Optional[str] = TOP1,
                      preset: str = "fast", layer: str = "inception4e", mode: str = "cascading", budget: float = 30,
                      *, lang: str, progress: gr.Progress = gr.Progress()) -> tuple[Any, str, dict]:
-        """The model-randomisation sanity check (Adebayo et al. 2018) of one method: the weights of a private copy
-        are randomised block by block (``mode`` cascading: from the top down, independent: one at a time) and the
-        map recomputed; the Spearman correlation with the original map says whether the map depends on what the
-        network learned."""
-        crop, x = self.prepare(image)
-        result = self.services.attributor.sanity_check(
-            x, self.settings_for(method, preset, layer, "black", None, None, None), self.target_index(target),
-            mode=mode, budget_s=budget or None, progress=_progress(progress, tr("attributions.sanity", lang), lang))
+        """The model-randomisation sanity check (Adebayo et al. 2018) of one attribution method: the weights of a
+        private copy are randomised block by block and the map recomputed; a low Spearman correlation with the
+        original map shows that the map depends on what the network learned, as an explanation must.
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            method: The method to check (names as for the attribute tool).
+            target: The class to explain: top1 (the prediction), an index 0-999, a name ("tabby") or "281: tabby".
+            preset: Cost and detail of the method: fast, balanced or thorough.
+            layer: The Inception module of layer_gradcam and guided_gradcam (inception3a ... inception5b).
+            mode: cascading (randomise from the top down, cumulatively) or independent (one block at a time).
+            budget: Seconds the whole check may take; the method's settings are scaled down to fit (0: no budget).
+        Returns:
+            The maps after each randomisation with their correlations (an image), a Markdown summary and the \
+            numbers as JSON.
+        """
+        path, wanted = require_image(image), self.target_index(target)
+        job = SanityJob(self.settings_for(method, preset, layer, "black", None, None, None), mode, budget or None,
+                        tr("attributions.sanity", lang))
+        ran = self.services.on_device(sanity_on_device, path, wanted, job, progress,
+                                      cpu_args=(path, wanted, replace(job, budget_s=self.cpu_budget(job.budget_s)),
+                                                progress))
+        crop, result = ran.value.crop, ran.value.result
         text = FigureText.load(lang)
         figure = attr_render.render_sanity(
             crop, result.original, [s.block for s in result.steps], [s.map for s in result.steps],
@@ -205,7 +249,7 @@ class AttributionsTab:
         step = result.steps[-1] if mode == "cascading" else min(result.steps, key=lambda st: st.spearman_abs)
         summary = tr(f"attributions.sanity_summary.{mode}", lang, rho=step.spearman_abs, block=step.block,
                      fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
-        return figure, _with_notes(summary, result.notes, lang), _payload(result, lang)
+        return figure, _with_notes(summary, result.notes, lang) + cpu_note(ran, lang), _payload(result, lang)
 
     def branch_maps_figure(self, view: Optional[BranchView], module: str, display: str, lang: str) -> Any:
         if view is None:
@@ -215,25 +259,52 @@ class AttributionsTab:
                                               view.result.branches, absolute=display == "absolute",
                                               text=FigureText.load(lang))
 
-    @endpoint(heavy=True)
-    def attribute_branches(self, image: Optional[str], target: Optional[str] = TOP1,
-                           branch_method: str = "grad_x_activation", preset: str = "fast",
-                           module: str = "inception4c", display: str = "signed", *, lang: str,
-                           progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, dict, Optional[BranchView]]:
-        """How much each of the four branches of each of the nine Inception modules contributed to the target
-        class (``branch_method``: gradient x activation, one pass; or layer Integrated Gradients per module): the
-        module x branch matrix, the four branch maps of ``module``, and the numbers as JSON."""
-        crop, x = self.prepare(image)
-        result = self.services.attributor.branch_attribution(
-            x, self.target_index(target), method=branch_method, preset=preset,
-            internal_batch_size=attr_lib.batch_size_for(x.device),
-            progress=_progress(progress, tr("attributions.branches", lang), lang))
+    def run_branches(self, image: Optional[str], target: Optional[str], branch_method: str, preset: str,
+                     module: str, display: str, lang: str, progress: Optional[gr.Progress]) -> tuple:
+        path, wanted = require_image(image), self.target_index(target)
+        job = BranchJob(branch_method, preset, tr("attributions.branches", lang))
+        on_cpu = replace(job, max_seconds=self.services.limits.cpu_fallback_s)
+        ran = self.services.on_device(branch_attribution_on_device, path, wanted, job, progress,
+                                      cpu_args=(path, wanted, on_cpu, progress))
+        result = ran.value.result
         title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
                    method=tr(f"attributions.branch_method.{branch_method}", lang))
         matrix = attr_render.render_branch_matrix(result.values, result.modules, result.branches,
                                                   share=result.share(), title=title, text=FigureText.load(lang))
-        view = BranchView(result, crop)
-        return matrix, self.branch_maps_figure(view, module, display, lang), _payload(result, lang), view
+        view = BranchView(result, ran.value.crop)
+        payload = _payload(result, lang)
+        if ran.on_cpu is not None:
+            payload["computed_on"] = cpu_note(ran, lang).strip(" \n⚠️")
+        return matrix, self.branch_maps_figure(view, module, display, lang), payload, view
+
+    @endpoint(heavy=True)
+    def attribute_branches(self, image: Optional[str], target: Optional[str] = TOP1,
+                           branch_method: str = "grad_x_activation", preset: str = "fast",
+                           module: str = "inception4c", display: str = "signed", *, lang: str,
+                           progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, dict]:
+        """How much each of the four branches of each of GoogLeNet's nine Inception modules contributed to a
+        target class on a photo (attribution in logit units; each module's values sum to its share of the logit).
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            target: The class to explain: top1 (the prediction), an index 0-999, a name ("tabby") or "281: tabby".
+            branch_method: grad_x_activation (gradient x activation, one pass) or layer_integrated_gradients.
+            preset: Steps of layer_integrated_gradients: fast, balanced or thorough.
+            module: The module whose four branch maps are drawn (inception3a ... inception5b).
+            display: signed (positive and negative evidence) or absolute (magnitude).
+        Returns:
+            The module x branch matrix (an image), the chosen module's four branch maps (an image) and the \
+            numbers of every branch of every module as JSON.
+        """
+        return self.run_branches(image, target, branch_method, preset, module, display, lang, progress)[:3]
+
+    @endpoint(heavy=True)
+    def attribute_branches_run(self, image: Optional[str], target: Optional[str], branch_method: str, preset: str,
+                               module: str, display: str, *, lang: str,
+                               progress: gr.Progress = gr.Progress()) -> tuple[Any, Any, dict, Optional[BranchView]]:
+        """The page's button: :meth:`attribute_branches`, plus the result kept in the page's state, so another
+        module's maps need no recomputation."""
+        return self.run_branches(image, target, branch_method, preset, module, display, lang, progress)
 
     @endpoint()
     def show_branch_maps(self, view: Optional[BranchView], module: str, display: str, *, lang: str) -> Any:
@@ -246,8 +317,8 @@ class AttributionsTab:
         if not image:
             return gr.update(choices=[], value=None)
         try:
-            result = classify_on_device(self.services.key, image)
-        except KeyedError:  # the Classify tab already says what is wrong with the photo
+            result = self.services.on_device(classify_on_device, image).value
+        except KeyedError:  # the Classify tab already says what is wrong with the photo (or that no GPU answered)
             return gr.update(choices=[], value=None)
         choices = [(f"{s.name} ({s.probability:.0%})", f"{s.index}: {s.name}") for s in result.top]
         return gr.update(choices=choices, value=None)
@@ -333,6 +404,7 @@ class AttributionsTab:
                     branch_module = gr.Dropdown(modules, value="inception4c",
                                                 label=label("attributions.branch_module"))
                 branch_run = gr.Button(label("attributions.branch_run"), elem_id="attr-branch-run")
+                branch_api = gr.Button(visible=False)  # carries /attribute_branches (no state)
                 with gr.Row():
                     branch_matrix = gr.Image(type="pil", format="png", interactive=False, show_label=False,
                                              label=label("attributions.branch_matrix"))
@@ -351,11 +423,15 @@ class AttributionsTab:
         wire(top5.select, self.pick_target, top5, target)
         wire(run.click, self.attribute, [page.image, method, target, preset, layer, display, baseline, budget, steps,
                                          window, stride], [figure, summary, raw], api_name="attribute")
-        wire(compare_run.click, self.compare, [page.image, compare_methods, target, preset, layer, display, scale,
+        wire(compare_run.click, self.compare_attributions, [page.image, compare_methods, target, preset, layer, display, scale,
                                                budget], [compare_figure, compare_raw], api_name="compare_attributions")
         wire(sanity_run.click, self.sanity_check, [page.image, method, target, preset, layer, mode, budget],
              [sanity_figure, sanity_summary, sanity_raw], api_name="sanity_check")
-        wire(branch_run.click, self.attribute_branches, [page.image, target, branch_method, preset, branch_module,
-                                                         display], [branch_matrix, branch_maps, branch_raw,
-                                                                    branch_state], api_name="attribute_branches")
+        # API clients and MCP agents get /attribute_branches without the gr.State output (an MCP tool with a State
+        # output fails: gradio/mcp.py pop_returned_state); the page's button keeps the result for other modules.
+        branch_inputs = [page.image, target, branch_method, preset, branch_module, display]
+        wire(branch_api.click, self.attribute_branches, branch_inputs, [branch_matrix, branch_maps, branch_raw],
+             api_name="attribute_branches")
+        wire(branch_run.click, self.attribute_branches_run, branch_inputs,
+             [branch_matrix, branch_maps, branch_raw, branch_state])
         wire(branch_module.change, self.show_branch_maps, [branch_state, branch_module, display], branch_maps)

@@ -12,12 +12,23 @@ from googlenet.render.aux_heads import ChartText, render_head_charts
 from ..components import Number, Slider
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
-from ..page import Page, require_image
+from ..limits import ZERO_GPU_TIME
+from ..page import Page, cpu_note, require_image
 from ..services import Services
+from ..zerogpu import Ran, gpu
 
-__all__ = ["AuxHeadsTab", "chart_text", "summary_markdown", "status_text"]
+__all__ = ["AuxHeadsTab", "aux_heads_on_device", "chart_text", "summary_markdown", "status_text"]
 
 HEADS_WITH_NOTICES = ("aux1", "aux2")
+
+
+@gpu(duration=ZERO_GPU_TIME.seconds())  # the trunk once, the three heads once per seed: a few forward passes
+def aux_heads_on_device(services_key: str, path: str, options: AuxOptions, with_examples: bool) -> AuxResult:
+    """The heads in train mode. On ZeroGPU this runs in a worker process: CPU data in and out (the charts are drawn
+    by the server, which needs no GPU for that)."""
+    services = Services.find(services_key)
+    companions = services.examples if with_examples else ()
+    return services.aux_heads.run(path, options, companions=companions)
 
 
 def status_text(info: AuxHeadsInfo, lang: str) -> str:
@@ -88,21 +99,35 @@ class AuxHeadsTab:
         options = AuxOptions(train_mode=bool(train_mode), dropout=bool(dropout),
                              seed=None if seed is None or seed == "" else int(seed), batchnorm=batchnorm,
                              repeats=int(repeats))
-        companions = self.services.examples if batch == "examples" else ()
-        result = self.services.aux_heads.run(require_image(image), options, companions=companions)
+        ran: Ran[AuxResult] = self.services.on_device(aux_heads_on_device, require_image(image), options,
+                                                      batch == "examples")
+        result = ran.value
         payload = result.to_json()
         payload["aux_heads"] = result.aux_info.description.text(lang)
-        return render_head_charts(result, chart_text(result, lang)), summary_markdown(result, lang), payload
+        summary = summary_markdown(result, lang) + cpu_note(ran, lang)
+        return render_head_charts(result, chart_text(result, lang)), summary, payload
 
     @endpoint(trims_memory=True)
     def aux_heads(self, image: Optional[str], train_mode: bool = True, dropout: bool = True,
                   seed: Optional[float] = 0, batchnorm: str = "batch", repeats: float = 5, batch: str = "alone", *,
                   lang: str) -> tuple[Any, str, dict]:
-        """The main head, aux1 (after inception4a) and aux2 (after inception4d) in train mode, computed without
-        touching the shared model: ``dropout`` on or off (masks from ``seed``, ``repeats`` runs with seeds seed,
-        seed+1, ...), BatchNorm with the batch's own statistics or the running ones (``batchnorm``), the photo
-        alone or with the example photos in the BatchNorm batch (``batch``). Returns the three top-5 charts, a
-        summary of how far the heads agree, and the numbers as JSON. torchvision's aux heads are untrained."""
+        """GoogLeNet's three classifier heads on one photo: the main head, aux1 (after inception4a) and aux2 (after
+        inception4d), in train mode as in training (computed on private copies: the shared model is never changed).
+        torchvision's checkpoint ships the aux heads untrained, so their answers are noise unless the server loaded
+        distilled aux weights; the summary says which.
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            train_mode: True: train mode (dropout, batch statistics, aux heads run); False: plain eval mode.
+            dropout: Dropout on (masks drawn from the seed) or off, in train mode.
+            seed: Seed of the first run's dropout masks (runs use seed, seed+1, ...); empty for a random one.
+            batchnorm: BatchNorm statistics in train mode: batch (the batch's own) or running (the stored ones).
+            repeats: Runs with different dropout masks, 1 to 20, averaged.
+            batch: The BatchNorm batch: alone (the photo by itself) or examples (with the example photos).
+        Returns:
+            The three heads' top-5 as one chart image, a Markdown summary of how far the heads agree (top-1, \
+            agreement rate, Jensen-Shannon divergence) and the numbers as JSON.
+        """
         return self.run(image, train_mode, dropout, seed, batchnorm, repeats, batch, lang)
 
     @endpoint(trims_memory=True)

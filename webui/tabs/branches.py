@@ -23,9 +23,10 @@ from googlenet.render.branches import BranchText, render_views, top_channels
 from ..components import Slider
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
-from ..page import Page, require_image
+from ..limits import ZERO_GPU_TIME
+from ..page import Page, cpu_note, require_image
 from ..services import Services
-from ..zerogpu import gpu
+from ..zerogpu import Ran, gpu
 
 __all__ = ["BranchSession", "BranchesTab", "BranchViewError", "capture_on_device", "SCALES", "MAX_CHANNELS"]
 
@@ -45,7 +46,7 @@ class BranchSession:
     crop: Image.Image  # 224 x 224
 
 
-@gpu
+@gpu(duration=ZERO_GPU_TIME.seconds())  # one forward pass
 def capture_on_device(services_key: str, path: str) -> BranchSession:
     """The forward pass of the branch explorer. On ZeroGPU this runs in a worker process: it returns CPU data only
     (numpy arrays and a PIL image)."""
@@ -89,8 +90,9 @@ class BranchesTab:
         ])
 
     def views(self, session: BranchSession, module: str, measure: str, n_channels: float, scale: str,
-              lang: str) -> tuple:
-        """Everything the tab shows, drawn from a stored capture (no forward pass here)."""
+              lang: str, note: str = "") -> tuple:
+        """Everything the tab shows, drawn from a stored capture (no forward pass here); ``note`` goes under the
+        facts (e.g. that the capture came from the CPU)."""
         if module not in INCEPTION_MODULES:
             raise BranchViewError("errors.unknown_module", value=module, choices=", ".join(INCEPTION_MODULES))
         try:
@@ -122,18 +124,38 @@ class BranchesTab:
             },
             "input_size": list(cap.input_size),
         }
-        return (figures.overview, figures.heatmaps, figures.channels, self.facts_markdown(session, module, lang),
-                shapes, raw)
+        return (figures.overview, figures.heatmaps, figures.channels,
+                self.facts_markdown(session, module, lang) + note, shapes, raw)
+
+    def capture(self, image: str, lang: str) -> tuple[BranchSession, str]:
+        ran: Ran[BranchSession] = self.services.on_device(capture_on_device, image)
+        return ran.value, cpu_note(ran, lang)
 
     @endpoint(trims_memory=True)
     def branches(self, image: Optional[str], module: str = "inception4a", measure: str = "activation_sum",
                  n_channels: float = 8, scale: str = "shared", *, lang: str) -> tuple:
-        """One forward pass of the photo, then every view of the branch explorer: the overview of each branch's
-        share in all nine Inception modules (by ``measure``), the chosen ``module``'s heatmaps and its
-        ``n_channels`` most active channels per branch (``scale``: one colour scale or one per branch), its facts,
-        every layer's shape, and the numbers as JSON (``shares``, ``top_channels``)."""
-        session = capture_on_device(self.services.key, require_image(image))
-        return (*self.views(session, module, measure, n_channels, scale, lang), session)
+        """What every branch of GoogLeNet's nine Inception modules responded to in a photo (one forward pass).
+
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            module: The Inception module to look at closely: inception3a, 3b, 4a, 4b, 4c, 4d, 4e, 5a or 5b.
+            measure: A branch's share of its module: activation_sum, mean_activation (per channel) or l2_energy.
+            n_channels: How many of each branch's most active channels to show, 1 to 16.
+            scale: The colour scale of the heatmaps: shared (one for all four branches) or per_branch.
+        Returns:
+            The overview of every branch's share in all nine modules, the chosen module's four branch heatmaps, \
+            its most active channels per branch, its facts as Markdown (layers, receptive fields, parameters; \
+            torchvision's "5x5" branch is 3x3), every layer's shape as a table, and the numbers as JSON.
+        """
+        session, note = self.capture(require_image(image), lang)
+        return self.views(session, module, measure, n_channels, scale, lang, note)
+
+    @endpoint(trims_memory=True)
+    def branches_run(self, image: Optional[str], module: str, measure: str, n_channels: float, scale: str, *,
+                     lang: str) -> tuple:
+        """The page's button: :meth:`branches`, plus the capture kept in the page's state for re-drawing."""
+        session, note = self.capture(require_image(image), lang)
+        return (*self.views(session, module, measure, n_channels, scale, lang, note), session)
 
     @endpoint(trims_memory=True)
     def branches_changed(self, image: Optional[str], module: str, measure: str, n_channels: float, scale: str, *,
@@ -141,8 +163,8 @@ class BranchesTab:
         """A new photo on the page: capture and draw; a cleared photo clears the views."""
         if not image:
             return None, None, None, "", None, None, None
-        session = capture_on_device(self.services.key, image)
-        return (*self.views(session, module, measure, n_channels, scale, lang), session)
+        session, note = self.capture(image, lang)
+        return (*self.views(session, module, measure, n_channels, scale, lang, note), session)
 
     @endpoint(trims_memory=True)
     def rerender(self, session: Optional[BranchSession], module: str, measure: str, n_channels: float, scale: str,
@@ -168,6 +190,7 @@ class BranchesTab:
                                        elem_id="br-n")
                 scale = gr.Radio(scales, value="shared", label=label("branches.scale"), elem_id="br-scale")
             run = gr.Button(label("branches.run"), variant="primary", elem_id="br-run")
+            api_trigger = gr.Button(visible=False)  # carries /branches: the same views, without the page's state
             overview = gr.Image(label=label("branches.overview"), type="pil", interactive=False,
                                 elem_id="br-overview")
             page.branch_overview = overview
@@ -186,7 +209,10 @@ class BranchesTab:
                 raw = gr.JSON(elem_id="br-json")
         controls = [module, measure, n_channels, scale]
         views = [overview, heatmaps, channels, facts, shapes, raw]
-        wire(run.click, self.branches, [page.image, *controls], [*views, state], api_name="branches")
+        # API clients and MCP agents get /branches without the gr.State output (an MCP tool with a State output
+        # fails: gradio/mcp.py pop_returned_state); the page's button keeps the capture for re-drawing.
+        wire(api_trigger.click, self.branches, [page.image, *controls], views, api_name="branches")
+        wire(run.click, self.branches_run, [page.image, *controls], [*views, state])
         wire(page.image.change, self.branches_changed, [page.image, *controls], [*views, state])
         for control in (module, measure, scale):
             wire(control.change, self.rerender, [state, *controls], views)

@@ -11,28 +11,47 @@ from googlenet.messages import KeyedError
 
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
-from ..limits import CLASSIFY_MAX_BATCH, classify_batching
-from ..page import Page, notices_text, require_image
+from ..limits import CLASSIFY_MAX_BATCH, ZERO_GPU_TIME, classify_batching
+from ..page import Page, cpu_note, notices_text, require_image
 from ..services import Services
-from ..zerogpu import gpu
+from ..zerogpu import Ran, gpu
 
-__all__ = ["ClassifyTab", "classify_on_device", "classify_outputs"]
+__all__ = ["ClassifyTab", "classify_on_device", "classify_batch_on_device", "classify_outputs"]
 
 ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
 
 
-@gpu
+@gpu(duration=ZERO_GPU_TIME.seconds())
 def classify_on_device(services_key: str, path: str) -> Classification:
     """The forward pass. On ZeroGPU this runs in a worker process: it takes and returns CPU data only."""
     return Services.find(services_key).engine.classify(path)
 
 
-def classify_outputs(result: Classification, lang: str) -> ClassifyOutputs:
+@gpu(duration=ZERO_GPU_TIME.seconds())
+def classify_batch_on_device(services_key: str, images: list[Optional[str]]) -> list[Classification | KeyedError]:
+    """Several requests' photos through ONE forward pass (dynamic batching on a GPU). One bad photo must not fail the
+    others' requests, so its error becomes its own answer (keyed errors pickle, so they cross from a ZeroGPU
+    worker intact)."""
+    engine = Services.find(services_key).engine
+    try:
+        return list(engine.classify_batch([require_image(image) for image in images]))
+    except KeyedError:
+        results: list[Classification | KeyedError] = []
+        for image in images:  # rare: find which one failed, answer the others normally
+            try:
+                results.append(engine.classify(require_image(image)))
+            except KeyedError as exc:
+                results.append(exc)
+        return results
+
+
+def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True) -> ClassifyOutputs:
     """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
+    result = ran.value
     info = tr("classify.info", lang, weights=result.weights.message, device=result.device, ms=result.elapsed_ms)
     if result.weights.warning:
         info = f"**⚠️ {tr('weights.untrained', lang)}** · {info}"
-    info += notices_text(result.notices, lang)
+    info += notices_text(result.notices, lang) + cpu_note(ran, lang, toast=toast)
     return result.as_label_dict(), result.crop, info, result.to_json()
 
 
@@ -44,39 +63,36 @@ class ClassifyTab:
 
     @endpoint()
     def classify(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
-        """Top-5 ImageNet classes of a photo, the 224x224 crop the network saw, a one-line summary (weights,
-        device, time) and the raw result as JSON (top-5 with index, name and probability)."""
-        return classify_outputs(classify_on_device(self.services.key, require_image(image)), lang)
+        """The 1,000-class ImageNet prediction of GoogLeNet (Inception v1, torchvision's weights) for one photo.
+
+        Args:
+            image: The photo: JPEG (up to 200 megapixels), PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO.
+        Returns:
+            The top-5 classes with their probabilities, the 224x224 crop the network saw, a one-line summary \
+            (weights, device, time) and the same result as JSON (top-5 with class index, name and probability).
+        """
+        return classify_outputs(self.services.on_device(classify_on_device, require_image(image)), lang)
 
     @endpoint()
     def classify_changed(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
         """The page's photo changed: classify it, or clear the results when the photo was removed."""
         if not image:
             return None, None, "", None
-        return classify_outputs(classify_on_device(self.services.key, image), lang)
+        return classify_outputs(self.services.on_device(classify_on_device, image), lang)
 
     @endpoint()
     def classify_batched(self, images: list[Optional[str]], *, lang: str) -> tuple[list, list, list, list]:
-        """/classify with batch=True: lists in, one list per output. One bad photo must not fail the other users'
-        requests in its batch, so a failure becomes that request's own answer (an empty label and the message).
-        Gradio passes the first request of the batch, so all answers are in its language."""
-        engine = self.services.engine
-        try:
-            results: list[Any] = engine.classify_batch([require_image(image) for image in images])
-        except KeyedError:
-            results = []
-            for image in images:  # rare: find which one failed, answer the others normally
-                try:
-                    results.append(engine.classify(require_image(image)))
-                except KeyedError as exc:
-                    results.append(exc)
+        """/classify with batch=True: lists in, one list per output (see :func:`classify_batch_on_device`). A failed
+        photo gets an empty label and the message. Gradio passes the first request of the batch, so all answers are
+        in its language."""
+        ran = self.services.on_device(classify_batch_on_device, list(images))
         answers: list[ClassifyOutputs] = []
-        for result in results:
+        for i, result in enumerate(ran.value):
             if isinstance(result, KeyedError):
                 message = result.text(lang)
                 answers.append(({}, None, f"**{message}**", {"error": message}))
                 continue
-            answers.append(classify_outputs(result, lang))
+            answers.append(classify_outputs(Ran(result, ran.on_cpu), lang, toast=i == 0))
         return tuple(list(column) for column in zip(*answers))  # type: ignore[return-value]
 
     def build(self, page: Page, report_panel: Any) -> None:

@@ -57,17 +57,23 @@ class ReportPanel:
     @endpoint(trims_memory=True)
     def export(self, image: Optional[str], fmt: Optional[str] = "png", branch_overview: Any = None,
                attribution: Any = None, attribution_caption: Optional[str] = None, *, lang: str) -> str:
-        """A one-page PNG/PDF report of the photo's analysis (top-5, the crop, the weights status, and the branch
-        overview and attribution figure the page is showing, when there are); returns the file's path.
+        """A one-page report of a photo's analysis by GoogLeNet, as a PNG or PDF file: the top-5, the crop the
+        network saw, the weights' status, and (from the page) the branch overview and the attribution figure.
 
-        The prediction is recomputed here (one fast forward pass) so the endpoint also works on its own through the
-        API; pieces that are absent are noted as "not computed" in the report.
+        Args:
+            image: The photo (JPEG, PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO).
+            fmt: The file format: png or pdf.
+            branch_overview: An overview image to include (the page passes the one it shows); none: "not computed".
+            attribution: An attribution figure to include (the page passes the one it shows); none: "not computed".
+        Returns:
+            The report file.
         """
+        # The prediction is recomputed here (one fast forward pass), so the endpoint also works on its own.
         path = require_image(image)
         fmt = (fmt or "png").strip().lower()
         if fmt not in REPORT_FORMATS:
             raise ReportFormatError("report.bad_format", fmt=fmt)
-        result = classify_on_device(self.services.key, path)
+        result = self.services.on_device(classify_on_device, path).value
         pieces = ReportPieces(
             top=result.top,
             crop=result.crop,
