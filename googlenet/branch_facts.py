@@ -19,18 +19,30 @@ __all__ = ["BranchFacts", "ModuleFacts", "ReceptiveField", "module_facts", "rece
 @dataclass(frozen=True)
 class ReceptiveField:
     """Receptive field size (pixels of the network input seen by one output unit) and jump (input pixels between
-    neighbouring output units), along one axis; the network is symmetric, so one number serves both axes."""
+    neighbouring output units), along one axis; the network is symmetric, so one number serves both axes.
+
+    ``start`` is where the field of output position 0 is centred, in input pixel coordinates (pixel ``i``'s centre
+    is ``i``): position ``p`` looks at the input around ``start + p * jump`` (dataset-example crops are cut there).
+    """
 
     size: int
     jump: int
+    start: float = 0.0
+
+    def centre(self, position: int) -> float:
+        """Input coordinate (pixels) at the centre of output position ``position``'s field, along one axis."""
+        return self.start + position * self.jump
 
     def through(self, layers: Iterable[nn.Module]) -> "ReceptiveField":
-        size, jump = self.size, self.jump
+        size, jump, start = self.size, self.jump, self.start
         for layer in layers:
             kernel, stride, dilation = _geometry(layer)
+            # The first window spans input positions -padding .. -padding + (kernel - 1) * dilation (ceil_mode
+            # only adds windows at the far end): its centre moves by half the kernel minus the padding.
+            start += ((kernel - 1) * dilation / 2 - _padding(layer)) * jump
             size += (kernel - 1) * dilation * jump
             jump *= stride
-        return ReceptiveField(size, jump)
+        return ReceptiveField(size, jump, start)
 
 
 def _first(value) -> int:
@@ -44,6 +56,15 @@ def _geometry(layer: nn.Module) -> tuple[int, int, int]:
     if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
         return _first(layer.kernel_size), _first(layer.stride), _first(layer.dilation)
     return 1, 1, 1
+
+
+def _padding(layer: nn.Module) -> int:
+    """Zero (or -inf) padding on the leading side of a layer that moves over space; 0 for point-wise layers."""
+    if isinstance(layer, ConvBlock):
+        layer = layer.conv
+    if isinstance(layer, (nn.Conv2d, nn.MaxPool2d)):
+        return _first(layer.padding)
+    return 0
 
 
 def _spatial_layers(module: nn.Module) -> list[nn.Module]:

@@ -83,3 +83,22 @@ def test_module_facts_refuses_non_inception_layers(model):
     with pytest.raises(ValueError):
         module_facts(model, "conv1", (112, 112))
     assert len(BRANCHES) == 4
+
+
+@pytest.mark.parametrize("branch, position", [("inception3a.branch2", 14), ("inception4a.branch3", 3),
+                                              ("inception3b.branch4", 0)])
+def test_receptive_field_centre_matches_a_real_gradient(model, branch, position):
+    """Independent check of ``start``: the input pixels that can move one output unit are centred where it says
+    (the dataset-example crops are cut there), clipped at the border like the crops."""
+    module, name = branch.split(".")
+    x = torch.randn(1, 3, 224, 224, requires_grad=True)
+    h = model.stem(x)
+    for layer in model.TRUNK[model.TRUNK.index("inception3a"):model.TRUNK.index(module)]:
+        h = getattr(model, layer)(h)
+    out = getattr(getattr(model, module), name)(h)  # 1 x C x H x W
+    out[0, :, position, position].sum().backward()
+    ys, _ = torch.nonzero(x.grad[0].abs().sum(0) > 0, as_tuple=True)
+    rf = receptive_fields(model)[branch]
+    half = (rf.size - 1) / 2
+    lo, hi = max(0.0, rf.centre(position) - half), min(223.0, rf.centre(position) + half)
+    assert (int(ys.min()), int(ys.max())) == (lo, hi)
