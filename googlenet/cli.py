@@ -1,4 +1,7 @@
-"""Command line: ``python -m googlenet predict PHOTO... [--json]``, ``python -m googlenet download-weights``.
+"""Command line: python -m googlenet predict | download-weights | distill-aux | index-photos.
+
+``predict PHOTO... [--json]``, ``download-weights``, ``distill-aux --images DIR --out FILE``, ``index-photos DIR
+--out INDEX`` (or ``index-photos --merge A B --out C``).
 
 Subcommands register themselves in :data:`COMMANDS` with the ``@command`` decorator.
 """
@@ -170,4 +173,79 @@ def _distill(args: argparse.Namespace) -> int:
                               checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
     print(f"{out}: aux heads distilled, {result.epochs} epoch(s) in total, on {device.type}; "
           f"loss {result.initial_loss:.4f} -> {result.final_loss:.4f}")
+    return 0
+
+
+def _configure_index(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", nargs="?", metavar="DIR", help="folder of photos (searched recursively)")
+    parser.add_argument("--out", required=True, metavar="INDEX", help="the index file to write (e.g. photos.npz)")
+    parser.add_argument("--merge", nargs="+", metavar="INDEX",
+                        help="instead of a folder: merge these finished indexes (shards) into --out")
+    parser.add_argument("--k", type=int, default=9, help="photos kept per channel (default 9)")
+    parser.add_argument("--batch-size", type=int, default=16,
+                        help="photos per forward pass (default 16; shards of one folder must use the same)")
+    parser.add_argument("--checkpoint-every", type=int, default=512, metavar="N",
+                        help="write a checkpoint (INDEX.partial) every N photos (default 512)")
+    parser.add_argument("--workers", type=int, default=2, help="threads decoding photos ahead (default 2)")
+    parser.add_argument("--shard", metavar="I/N",
+                        help="index only shard I of N (0-based) of the folder, for several processes or machines; "
+                             "merge the N indexes with --merge")
+    parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint and start over")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_weights_options(parser)
+
+
+def _shard(text: Optional[str]) -> Optional[tuple[int, int]]:
+    from .photo_index import PhotoIndexError
+
+    if not text:
+        return None
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise PhotoIndexError("errors.index_bad_shard", shard=text) from None
+    return i, n
+
+
+@command("index-photos", "index a folder of photos: for every branch channel, the photos where it fires most "
+                         "(or merge indexes with --merge)", _configure_index)
+def _index_photos(args: argparse.Namespace) -> int:
+    import time
+    from pathlib import Path
+
+    from .photo_index import IndexSettings, PhotoIndexError, index_folder, load_index, merge_indexes, save_index
+
+    if bool(args.merge) == bool(args.folder):
+        log.error("give either a folder DIR or --merge INDEX...")
+        return 2
+    if args.merge:
+        merged = merge_indexes([load_index(path) for path in args.merge], names=args.merge)
+        save_index(merged, Path(args.out))
+        print(f"{args.out}: {len(merged.photos)} photos from {len(args.merge)} indexes "
+              f"({len(merged.skipped)} unreadable)")
+        return 0
+
+    import torch
+
+    from .inference import fuse_batchnorm, select_device
+    from .weights import load_model, resolve_weights
+
+    settings = IndexSettings(k=args.k, batch_size=args.batch_size, checkpoint_every=args.checkpoint_every,
+                             workers=args.workers, shard=_shard(args.shard))
+    info = resolve_weights(args.weights, allow_download=not args.no_download,
+                           require_pretrained=args.require_pretrained)
+    if info.sha256 is None:
+        raise PhotoIndexError("errors.index_untrained_weights")
+    device = select_device(args.device)
+    # What the app's branch views run (Engine.fast): BatchNorm folded, channels_last; read-only, eval mode.
+    model = fuse_batchnorm(load_model(info)).to(device, memory_format=torch.channels_last)
+    start = time.perf_counter()
+    result = index_folder(model, Path(args.folder), Path(args.out), weights_sha256=info.sha256, settings=settings,
+                          resume=not args.restart, progress=not args.no_progress)
+    elapsed = time.perf_counter() - start
+    done = result.indexed + result.skipped - result.resumed_batches * settings.batch_size
+    rate = f", {done / elapsed:.1f} photos/s" if elapsed > 0 and done > 0 else ""
+    resumed = f", resumed after {result.resumed_batches} batches" if result.resumed_batches else ""
+    print(f"{args.out}: {result.indexed} photos indexed, {result.skipped} skipped (unreadable){resumed} "
+          f"on {device.type}{rate}; weights {info.description}")
     return 0
