@@ -19,6 +19,7 @@ from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
 from .tabs.report import ReportPanel
+from .tabs.units import UnitsTab
 
 __all__ = ["build_page", "css", "Banner"]
 
@@ -57,6 +58,7 @@ def build_page(services: Services) -> gr.Blocks:
     """Every component and event of the page, for ``services`` (nothing is loaded or launched here)."""
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
+    units = UnitsTab(services)
     banner_text = Banner(services)
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
                    analytics_enabled=services.settings.analytics) as blocks:
@@ -79,11 +81,14 @@ def build_page(services: Services) -> gr.Blocks:
                     gr.Markdown(label("classroom.howto"))
             with gr.Column(scale=2, min_width=320, elem_id="views-column"):
                 page = Page(services=services, image=image, examples=examples)
-                with gr.Tabs():
+                with gr.Tabs() as tabs:
+                    page.tabs = tabs
                     classify.build(page, report)
                     branches.build(page)
+                    units.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
         report.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
+        wire(blocks.load, units.facts, list(units.inputs or ()), units.facts_outputs)
     return blocks

@@ -27,6 +27,8 @@ class Page:
     examples: Optional[gr.Examples] = None
     branch_overview: Optional[gr.Image] = None  # set by the branches tab, read by the report
     attribution_figure: Optional[gr.Image] = None  # set by the attributions tab, read by the report
+    tabs: Optional[gr.Tabs] = None  # the tabs, to open one from another (a click on a unit opens the Units tab)
+    branch_top_channels: Optional[gr.Dataframe] = None  # set by the branches tab: a click picks that unit
 
 
 class MissingPhoto(KeyedError, ValueError):
