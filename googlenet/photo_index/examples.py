@@ -29,7 +29,7 @@ from ..units import UnitLocation
 from .store import PhotoIndex
 
 __all__ = ["Box", "Example", "UnitGeometry", "FiringMap", "unit_geometry", "crop_at", "index_entries",
-           "index_examples", "firing_map", "top_positions", "ranked"]
+           "index_examples", "firing_map", "top_positions", "overlap", "ranked"]
 
 log = logging.getLogger(__name__)
 
@@ -162,18 +162,29 @@ def firing_map(model: GoogLeNet, x: Tensor, location: UnitLocation) -> FiringMap
     return FiringMap(grid_map, up[0, 0].cpu().numpy(), geometry)
 
 
-def top_positions(fired: FiringMap, n: int = 4) -> list[tuple[int, int]]:
-    """The ``n`` strongest positions of a map, each at least half a receptive field from the ones before (a crop
-    overlapping a stronger one by more than about half shows the same thing again). Deep units, whose field spans
-    the whole input, give one."""
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0: apart, 1: the same)."""
+    w = max(0, min(a.right, b.right) - max(a.left, b.left))
+    h = max(0, min(a.bottom, b.bottom) - max(a.top, b.top))
+    inter = w * h
+    union = a.size[0] * a.size[1] + b.size[0] * b.size[1] - inter
+    return inter / union if union else 0.0
+
+
+def top_positions(fired: FiringMap, n: int = 4, max_overlap: float = 0.5) -> list[tuple[int, int]]:
+    """The ``n`` strongest positions of a map whose crops overlap the crops of stronger ones by at most
+    ``max_overlap`` (intersection over union): a crop that mostly repeats a stronger one shows the same thing
+    again. Deep units, whose clipped fields all cover the whole input, give one."""
     values = torch.from_numpy(fired.grid_map)
     order = torch.argsort(values.flatten(), descending=True, stable=True).tolist()
-    spacing = max(1, round(fired.geometry.field.size / (2 * fired.geometry.field.jump)))
     chosen: list[tuple[int, int]] = []
+    boxes: list[Box] = []
     for flat in order:
         y, x = fired.geometry.yx(flat)
-        if all(max(abs(y - a), abs(x - b)) >= spacing for a, b in chosen):
+        box = fired.geometry.box(y, x)
+        if all(overlap(box, other) <= max_overlap for other in boxes):
             chosen.append((y, x))
+            boxes.append(box)
             if len(chosen) == n:
                 break
     return chosen
