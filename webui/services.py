@@ -1,6 +1,6 @@
 """The shared objects every tab uses, built once from the final settings: the engine (weights, device, the
-read-only models), the aux heads, the attributor, the limits, the example photos and the feature visualizations'
-disk cache.
+read-only models), the aux heads, the attributor, the limits, the example photos, the feature visualizations'
+disk cache and the photo index of the dataset examples.
 
 They are read-only after construction: a request only reads them (per-user state lives in ``gr.State``). Building
 them loads the weights, so it fails fast (a bad ``--weights`` file, ``--require-pretrained`` without weights)
@@ -26,6 +26,7 @@ from googlenet.aux_heads import AuxHeads
 from googlenet.features import FeatureCache
 from googlenet.features.precompute import default_cache_dir
 from googlenet.inference import Engine
+from googlenet.photo_index import IndexSettings, PhotoIndex, index_photos, load_index
 
 from .limits import ZERO_GPU_TIME, Limits
 from .settings import Settings
@@ -79,6 +80,17 @@ class Services:
         # finished feature visualizations on disk (render-features fills the same folder ahead of time)
         self.features = FeatureCache(settings.features or default_cache_dir(),
                                      max_bytes=settings.features_cache_mb * 1024 * 1024)
+        # --photo-index: read and checked against these weights before serving (a bad file fails fast)
+        self.photo_index_path: Optional[Path] = Path(settings.photo_index).expanduser() if settings.photo_index \
+            else None
+        self.photo_index: Optional[PhotoIndex] = None
+        if self.photo_index_path is not None:
+            self.photo_index = load_index(self.photo_index_path)
+            # untrained weights (no sha256) are refused too: they are random, so no index was made with them
+            self.photo_index.check_weights(self.engine.weights.sha256, self.photo_index_path)
+            log.info("photo index %s: %d photos", self.photo_index_path, len(self.photo_index.photos))
+        self._examples_index: Optional[PhotoIndex] = None
+        self._examples_lock = threading.Lock()
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()
@@ -117,6 +129,19 @@ class Services:
         :meth:`cpu`, and every value says so."""
         return stream_on_gpu(task, self.key, *args,
                              cpu=lambda: cpu_function(task)(self.cpu().key, *args))
+
+    def examples_index(self) -> PhotoIndex:
+        """Without ``--photo-index``: an index of the example photos, built on first use (one forward pass each,
+        on the shared read-only model) and kept. Under ZeroGPU it is built in the worker that needs it."""
+        with self._examples_lock:
+            if self._examples_index is None:
+                paths = [Path(p) for p in self.examples]
+                self._examples_index = index_photos(
+                    self.engine.fast, paths, [p.name for p in paths],
+                    weights_sha256=self.engine.weights.sha256 or "untrained", root=str(ASSETS),
+                    settings=IndexSettings(batch_size=max(1, len(paths))), limits=self.engine.image_limits,
+                    spec=self.engine.preprocess_spec).index
+            return self._examples_index
 
     @staticmethod
     def find(key: str) -> "Services":

@@ -83,6 +83,7 @@ class Settings:
     analytics: bool = False  # Gradio's telemetry: off unless GRADIO_ANALYTICS_ENABLED=True (classrooms are offline)
     features: Optional[str] = None  # feature visualizations (render-features, and the cache); None: ~/.cache/...
     features_cache_mb: int = 256  # the cap of that folder: the least recently used images go first
+    photo_index: Optional[str] = None  # an index-photos file for the dataset examples; None: the example photos
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -106,6 +107,7 @@ class Settings:
             analytics=environ.get("GRADIO_ANALYTICS_ENABLED", "False") == "True",
             features=environ.get("GOOGLENET_FEATURES") or None,
             features_cache_mb=_whole(environ, "GOOGLENET_FEATURES_CACHE_MB", 256),
+            photo_index=environ.get("GOOGLENET_PHOTO_INDEX") or None,
         )
 
     def parser(self) -> argparse.ArgumentParser:
@@ -139,6 +141,10 @@ class Settings:
                                  "~/.cache/googlenet-explorer/features)")
         parser.add_argument("--features-cache-mb", type=int, default=self.features_cache_mb,
                             help="size cap of that folder in MB; the least recently used go first (default 256)")
+        parser.add_argument("--photo-index", metavar="INDEX",
+                            help="the photos where each unit fires most, made by `python -m googlenet index-photos "
+                                 "DIR --out INDEX` with the same weights (default $GOOGLENET_PHOTO_INDEX; without "
+                                 "one: the example photos and the current photo)")
         return parser
 
     def with_argv(self, argv: Optional[Sequence[str]] = None) -> "Settings":
@@ -161,4 +167,5 @@ class Settings:
             mcp_server=self.mcp_server or args.mcp,
             features=args.features or self.features,
             features_cache_mb=args.features_cache_mb,
+            photo_index=args.photo_index or self.photo_index,
         )

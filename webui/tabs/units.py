@@ -33,6 +33,7 @@ from ..endpoint import endpoint, wire
 from ..i18n import label, tr
 from ..page import Page, cpu_note
 from ..services import Services
+from .unit_examples import UnitExamplesPanel
 from .units_work import visualize_on_device
 
 __all__ = ["UnitsTab", "UnitInputs", "OBJECTIVE_LABELS", "DEFAULT_CLASS"]
@@ -266,4 +267,5 @@ class UnitsTab:
         return self.inputs
 
     def build_below(self, page: Page, inputs: UnitInputs) -> None:
-        """Panels shown under the unit's visualization that read the same pickers (none yet)."""
+        """Panels shown under the unit's visualization that read the same pickers: its dataset examples."""
+        UnitExamplesPanel(self.services).build(page, inputs.module, inputs.branch, inputs.channel)
