@@ -4,6 +4,7 @@
 - :mod:`bench.sections.machine`: what the numbers were measured on (CPU model, flags, native bf16, versions);
 - :mod:`bench.sections.forward`: batch-1 forward vs torchvision, throughput, bf16 vs fp32;
 - :mod:`bench.sections.capture`: the cost of capturing all 36 branch outputs;
+- :mod:`bench.sections.photo_index`: the speed of index-photos (photos per second, end to end and forward only);
 - :mod:`bench.sections.attributions`: time and memory of each attribution method, and the bf16 check;
 - :mod:`bench.sections.serving`: the API endpoints of a launched app, the REST API and the Gradio floor;
 - :mod:`bench.sections.report`: the report rendered as markdown tables.

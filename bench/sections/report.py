@@ -38,6 +38,13 @@ def render(report: dict) -> str:
     out.append("\n## Branch capture (36 outputs) vs plain forward\n")
     out.append(f"plain {c['plain_ms']} ms, capture {c['capture_ms']} ms, ratio {c['ratio']}" if c.get("available")
                else f"not available: {c['reason']}")
+    pi = report.get("photo_index", {"available": False, "reason": "not measured"})
+    out.append("\n## Photo index (index-photos: decode, forward, top-9 of all 5,488 branch channels)\n")
+    out.append(f"{pi['photos']} JPEGs of {pi['photo_size'][0]}x{pi['photo_size'][1]}, batches of {pi['batch']}, "
+               f"{pi['decode_workers']} decode threads, {pi['device']}: **{pi['photos_per_s']} photos/s** end to end "
+               f"({pi['forward_and_merge_photos_per_s']} photos/s for the forward pass and the merge alone); "
+               f"10,000 photos in about {pi['minutes_for_10000']} min" if pi.get("available")
+               else f"not available: {pi['reason']}")
     a = report["attributions"]
     out.append(f"\n## Attributions ({a.get('input')}, default preset, faithfulness steps "
                f"{a.get('faithfulness_steps')}, batches of {a.get('internal_batch_size')})\n")

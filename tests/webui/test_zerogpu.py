@@ -304,6 +304,7 @@ HEAVY_CALLS = [
     ("/attribute_branches", lambda p: (p, "top1", "grad_x_activation", "fast", "inception4c", "signed"),
      "branch_attribution_on_device"),
     ("/aux_heads", lambda p: (p, True, True, 0, "batch", 3, "alone"), "aux_heads_on_device"),
+    ("/dataset_examples", lambda p: (p, "inception4a", "branch2", 5), "dataset_examples_on_device"),
 ]
 _TIMES = re.compile(r"\d+(?:\.\d+)? ?(?:ms|s)\b")
 
@@ -333,7 +334,8 @@ def test_every_heavy_endpoint_runs_on_the_worker_and_answers_the_same(zerogpu_ap
         call = calls[0]
         assert call["worker_pid"] not in (call["server_pid"], None) and call["server_pid"] == zerogpu_app.server.pid
         assert 15 <= call["duration"] <= 120, call
-        if task not in ("classify_batch_on_device", "capture_on_device", "aux_heads_on_device"):
+        if task not in ("classify_batch_on_device", "capture_on_device", "aux_heads_on_device",
+                        "dataset_examples_on_device"):
             assert call["callable_duration"] and call.get("progress_events", 0) > 0, call
     log = zerogpu_app.server.log()
     assert "fake-spaces: imported; torch imported before spaces: False" in log
