@@ -4,6 +4,7 @@ against the forward-and-merge part alone, and what that means for 10,000 photos.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -48,26 +49,32 @@ def photo_index_section(engine: Engine, plan: Plan, work: Path) -> dict:
     model = engine.fast
     settings = IndexSettings(batch_size=BATCH, workers=2)
     index_folder(model, folder, work / "warmup.npz", weights_sha256="bench", settings=settings, progress=False)
-    start = time.perf_counter()
-    result = index_folder(model, folder, work / "index.npz", weights_sha256="bench", settings=settings,
-                          progress=False)
-    end_to_end = time.perf_counter() - start
-    # The network and the merge alone, on batches already in memory (what decoding ahead can hide behind).
-    x = torch.randn(BATCH, 3, 224, 224, generator=torch.Generator().manual_seed(0)).to(engine.device)
+    x = torch.cat([engine.prepare(p)[1] for p in PHOTOS] * (BATCH // len(PHOTOS) + 1))[:BATCH]  # 16 x 3 x 224 x 224
     x = x.contiguous(memory_format=torch.channels_last)
-    top = TopK.empty(result.index.top.units, result.index.k)
     batches = max(2, count // BATCH)
-    start = time.perf_counter()
-    for b in range(batches):
-        captured, _ = capture_tensors(model, x)
-        values, positions = photo_maxima([p for m in INCEPTION_MODULES for p in captured.branches[m]])
-        top = top.with_batch(values, positions, range(b * BATCH, (b + 1) * BATCH))
-    forward_only = time.perf_counter() - start
-    rate = result.indexed / end_to_end
+    end_to_end, forward_only = [], []
+    # Rounds alternate the two, and the best round of each is kept: on a shared machine, load from other
+    # processes only ever slows a round down.
+    for _ in range(1 if plan.quick else 3):
+        start = time.perf_counter()
+        result = index_folder(model, folder, work / "index.npz", weights_sha256="bench", settings=settings,
+                              progress=False)
+        end_to_end.append(time.perf_counter() - start)
+        # The network and the merge alone, on a batch already in memory (what decoding ahead hides behind).
+        top = TopK.empty(result.index.top.units, result.index.k)
+        start = time.perf_counter()
+        for b in range(batches):
+            captured, _ = capture_tensors(model, x)
+            values, positions = photo_maxima([p for m in INCEPTION_MODULES for p in captured.branches[m]])
+            top = top.with_batch(values, positions, range(b * BATCH, (b + 1) * BATCH))
+        forward_only.append(time.perf_counter() - start)
+    end_to_end_s, forward_s = min(end_to_end), min(forward_only)
+    rate = result.indexed / end_to_end_s
     row = {"available": True, "photos": result.indexed, "photo_size": list(PHOTO_SIZE), "batch": BATCH,
-           "decode_workers": settings.workers, "seconds": round(end_to_end, 2), "photos_per_s": round(rate, 1),
-           "forward_and_merge_photos_per_s": round(batches * BATCH / forward_only, 1),
+           "decode_workers": settings.workers, "seconds": round(end_to_end_s, 2), "photos_per_s": round(rate, 1),
+           "forward_and_merge_photos_per_s": round(batches * BATCH / forward_s, 1),
            "minutes_for_10000": round(10000 / rate / 60, 1), "device": engine.device.type,
-           "threads": torch.get_num_threads()}
+           "threads": torch.get_num_threads(), "rounds": len(end_to_end),
+           "load_average": [round(v, 2) for v in os.getloadavg()]}
     log.info("photo index: %s", row)
     return row

@@ -43,7 +43,8 @@ def render(report: dict) -> str:
     out.append(f"{pi['photos']} JPEGs of {pi['photo_size'][0]}x{pi['photo_size'][1]}, batches of {pi['batch']}, "
                f"{pi['decode_workers']} decode threads, {pi['device']}: **{pi['photos_per_s']} photos/s** end to end "
                f"({pi['forward_and_merge_photos_per_s']} photos/s for the forward pass and the merge alone); "
-               f"10,000 photos in about {pi['minutes_for_10000']} min" if pi.get("available")
+               f"10,000 photos in about {pi['minutes_for_10000']} min (best of {pi['rounds']} rounds; load average "
+               f"{pi['load_average']})" if pi.get("available")
                else f"not available: {pi['reason']}")
     a = report["attributions"]
     out.append(f"\n## Attributions ({a.get('input')}, default preset, faithfulness steps "
