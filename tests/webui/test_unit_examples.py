@@ -133,3 +133,27 @@ def test_a_bad_unit_is_a_keyed_error_in_korean(app_server):
     with pytest.raises(Exception) as caught:
         korean.predict(None, "mixed4a", "branch2", 0, api_name="/dataset_examples")
     assert "mixed4a" in str(caught.value) and any("\uac00" <= ch <= "\ud7a3" for ch in str(caught.value))
+
+
+def test_the_photo_index_setting_and_a_bad_index_fails_fast(tmp_path, settings):
+    from webui.services import Services
+    from webui.settings import Settings
+    from googlenet.photo_index import PhotoIndexError
+
+    assert Settings.from_env({}).photo_index is None
+    assert Settings.from_env({"GOOGLENET_PHOTO_INDEX": "a.npz"}).photo_index == "a.npz"
+    assert Settings.from_env({}).with_argv(["--photo-index", "b.npz"]).photo_index == "b.npz"
+    with pytest.raises(PhotoIndexError) as caught:  # before serving, with the reason
+        Services(replace(settings, photo_index=str(tmp_path / "missing.npz")))
+    assert caught.value.key == "errors.index_missing"
+
+
+def test_an_index_for_other_weights_is_refused_at_start(tmp_path, settings, indexed_server):
+    from webui.services import Services
+    from googlenet.photo_index import PhotoIndexError, save_index
+
+    _, index = indexed_server
+    other = save_index(replace(index, weights_sha256="0" * 64), tmp_path / "other.npz")
+    with pytest.raises(PhotoIndexError) as caught:
+        Services(replace(settings, photo_index=str(other)))
+    assert caught.value.key == "errors.index_other_weights"
