@@ -18,6 +18,7 @@ from .tabs.attributions import AttributionsTab
 from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
+from .tabs.live import LIVE_CSS, LiveTab
 from .tabs.report import ReportPanel
 
 __all__ = ["build_page", "css", "Banner"]
@@ -38,7 +39,7 @@ _BASE_CSS = """
 
 
 def css() -> str:
-    return _BASE_CSS + toast_title_css()
+    return _BASE_CSS + LIVE_CSS + toast_title_css()
 
 
 class Banner:
@@ -58,6 +59,7 @@ def build_page(services: Services) -> gr.Blocks:
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
     banner_text = Banner(services)
+    live = LiveTab(services)
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
                    analytics_enabled=services.settings.analytics) as blocks:
         # One I18N key per Markdown: Gradio's front end translates only the first key embedded in a string.
@@ -84,6 +86,7 @@ def build_page(services: Services) -> gr.Blocks:
                     branches.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
+                    live.build(page)
         report.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
     return blocks

@@ -25,6 +25,7 @@ from googlenet.aux_heads import AuxHeads
 from googlenet.inference import Engine
 
 from .limits import ZERO_GPU_TIME, Limits
+from .live_gate import LiveGate
 from .settings import Settings
 from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu
 
@@ -73,6 +74,7 @@ class Services:
         self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy,
                                                 throughput=assumed_throughput(self.engine.device.type))
         self.examples: list[str] = example_photos()
+        self.live_gate = LiveGate(self.limits.live)  # the live camera's frames at once, and its counters
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()
