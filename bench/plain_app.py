@@ -1,6 +1,6 @@
 """The plain app: what a minimal torchvision Space does. ``gr.Interface(image -> gr.Label)`` over
 ``torchvision.models.googlenet`` in plain eval mode, with the weights' own ``transforms()``; the same checkpoint as
-the app under test. The benchmark (bench/sections/first_answer.py) times both side by side in one run: the app's
+the app under test, and the same endpoint name (``/classify``, one output). The benchmark (bench/sections/first_answer.py) times both side by side in one run: the app's
 first answer must come faster than this floor's. Not part of the product.
 
     python bench/plain_app.py --host 127.0.0.1 --port 7862 --weights googlenet.pth
@@ -37,8 +37,10 @@ def build(model: torch.nn.Module) -> gr.Interface:
         values, indices = probabilities.topk(5)
         return {CATEGORIES[int(i)]: float(v) for v, i in zip(values, indices)}
 
-    return gr.Interface(predict, gr.Image(type="pil"), gr.Label(num_top_classes=5), api_name="classify",
-                        flagging_mode="never")
+    # live=True: the answer comes on the photo's change, as on the app's page (no Submit click to time); the same
+    # element ids and API name as the app, so the benchmark drives both alike.
+    return gr.Interface(predict, gr.Image(type="pil", elem_id="photo"), gr.Label(num_top_classes=5, elem_id="top5"),
+                        api_name="classify", flagging_mode="never", live=True)
 
 
 if __name__ == "__main__":

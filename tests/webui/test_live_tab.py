@@ -93,6 +93,30 @@ def test_frames_faster_than_the_network_are_dropped_not_queued(app_server, fn_in
     fastest_s = 0.005  # no forward of GoogLeNet on this CPU is faster: one at a time bounds the count
     assert 3 <= classified <= elapsed / fastest_s
     assert max(waiting) == 0, waiting  # the queue never grew
+    assert all(any(a.labelled for a in v.answers) for v in viewers), [len(v.answers) for v in viewers]  # turns
+
+
+def test_the_gate_gives_turns_to_the_viewers_it_turned_away():
+    """A viewer whose frames keep meeting another's running frame gets the next free slot, not the lucky one."""
+    from webui.live_gate import LiveGate
+
+    gate = LiveGate(1)
+    served: list[str] = []
+
+    def frame(viewer: str) -> bool:
+        with gate.admit(viewer) as admitted:
+            if admitted:
+                served.append(viewer)
+            return admitted
+
+    with gate.admit("a") as admitted:  # a's frame is running...
+        assert admitted
+        assert not frame("b") and not frame("c")  # ...so b's and c's are dropped at once
+    assert not frame("a")  # the slot is free, but b and c were turned away since a's answer: not a's turn
+    assert frame("b") and not frame("a") and frame("c") and frame("a")
+    assert served == ["b", "c", "a"]
+    counts = gate.counts()
+    assert counts.received == 8 and counts.dropped == 4 and counts.max_running == 1 and counts.running == 0
 
 
 def test_paused_frames_are_neither_classified_nor_counted(app_server, fn_index, frames):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import html
 import time
-from dataclasses import dataclass, replace
+import uuid
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 import gradio as gr
@@ -57,6 +58,7 @@ class LiveSession:
     """Per-viewer state: the last classified frame (what "freeze" sends to the photo) and this viewer's counts."""
 
     frame: Optional[bytes] = None  # the JPEG the browser sent
+    viewer: str = field(default_factory=lambda: uuid.uuid4().hex)  # this camera stream, for the gate's turns
     updates: int = 0
     dropped: int = 0
     last_ms: float = 0.0
@@ -121,13 +123,13 @@ class LiveTab:
         session = session or LiveSession()
         if frame is None or paused:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        with self.gate.admit() as admitted:
+        with self.gate.admit(session.viewer) as admitted:
             if not admitted:  # another frame is being classified: drop this one now, the next will be newer
                 session = replace(session, dropped=session.dropped + 1)
                 return gr.skip(), gr.skip(), self._stats(session, lang), session
             answer = self.services.on_device(live_on_device, frame, bool(with_strip)).value
             self.gate.classified()
-        session = LiveSession(frame, session.updates + 1, session.dropped, answer.top.elapsed_ms)
+        session = replace(session, frame=frame, updates=session.updates + 1, last_ms=answer.top.elapsed_ms)
         strip = strip_html(answer.shares, lang) if answer.shares is not None else gr.skip()
         return answer.top.as_label_dict(), strip, self._stats(session, lang), session
 
