@@ -42,7 +42,9 @@ from bench.random_weights import save_random_checkpoint  # noqa: E402
 from bench.sections.attributions import attribution_section  # noqa: E402
 from bench.sections.capture import capture_section  # noqa: E402
 from bench.sections.common import Plan, log  # noqa: E402
+from bench.sections.first_answer import first_answer_section  # noqa: E402
 from bench.sections.forward import bf16_section, forward_section, throughput_section, torchvision_model  # noqa: E402
+from bench.sections.live import live_section  # noqa: E402
 from bench.sections.machine import machine  # noqa: E402
 from bench.sections.photo_index import photo_index_section  # noqa: E402
 from bench.sections.report import render  # noqa: E402
@@ -55,7 +57,8 @@ from googlenet.weights import (WeightsInfo, WeightsKind, cache_path, load_model,
 FULL = Plan(warmup=8, runs=40, batches=(8, 32), attribution_size=224, attribution_preset="balanced",
             faithfulness_steps=10, endpoint_seconds=20.0, one_client_requests=10, many_clients=8,
             many_client_requests=3, ig_steps=32, quick=False)
-SECTIONS: tuple[str, ...] = ("forward", "throughput", "bf16", "capture", "photo_index", "attributions", "serving")
+SECTIONS: tuple[str, ...] = ("forward", "throughput", "bf16", "capture", "photo_index", "attributions", "serving",
+                             "first_answer", "live")
 QUICK = Plan(warmup=1, runs=2, batches=(2,), attribution_size=64, attribution_preset="fast",
              faithfulness_steps=None, endpoint_seconds=5.0, one_client_requests=2, many_clients=2,
              many_client_requests=1, ig_steps=4, quick=True)
@@ -136,10 +139,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             "photo_index": lambda: photo_index_section(engine, plan, work),
             "attributions": lambda: attribution_section(engine, plan),
             "serving": lambda: serving_section(info.path, args.device, plan, work, endpoints),
+            "first_answer": lambda: first_answer_section(info.path, args.device, plan, work),
+            "live": lambda: live_section(info.path, args.device, plan, work),
         }
         for name in SECTIONS:
-            if name == "serving":
-                del tv  # the launched app is measured alone: free this process's second model first
+            if name == "serving" and tv is not None:
+                tv = None  # the launched app is measured alone: free this process's second model first
             report[name] = run_section[name]() if name in sections else skipped
             checkpoint()
             if name == "forward" and name in sections:

@@ -45,7 +45,7 @@ from .labels import CATEGORIES
 from .messages import KeyedError
 from .model import ConvBlock, GoogLeNet
 from .optimize import InferenceNet, build_inference_net
-from .transforms import PREPROCESS, Preprocess, preprocess
+from .transforms import PREPROCESS, Preprocess, array_to_tensor, preprocess
 from .weights import WeightsInfo, load_model, resolve_weights
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "PrecisionError",
     "ClassScore",
     "Classification",
+    "TopClasses",
     "Engine",
     "select_device",
     "fuse_batchnorm",
@@ -139,6 +140,17 @@ class Classification:
             "warning": self.weights.warning,
             "notices": [notice.key for notice in self.notices],
         }
+
+
+@dataclass(frozen=True)
+class TopClasses:
+    """The lean answer for one camera frame: the top-k only (no crop, no 1000 probabilities)."""
+
+    top: list[ClassScore]  # best first
+    elapsed_ms: float  # preprocessing + forward pass
+
+    def as_label_dict(self) -> dict[str, float]:
+        return {score.name: score.probability for score in self.top}
 
 
 def topk(probabilities: Tensor, k: int = 5) -> list[ClassScore]:
@@ -254,6 +266,14 @@ class Engine:
         with self._autocast():
             out = model(x)  # N x 1000
         return out.float().cpu()
+
+    def top_classes(self, rgb: np.ndarray, k: int = 5) -> TopClasses:
+        """Top-k for one decoded H x W x 3 uint8 RGB frame (the live camera): the array straight to the tensor
+        (:func:`~googlenet.transforms.array_to_tensor`, no PIL crop), one forward pass of ``inference``."""
+        start = time.perf_counter()
+        x = array_to_tensor(rgb, self.preprocess_spec)  # 1 x 3 x 224 x 224
+        probabilities = self.logits(x)[0].softmax(dim=0)  # 1000
+        return TopClasses(topk(probabilities, k), (time.perf_counter() - start) * 1000.0)
 
     def classify(self, source: ImageSource, k: int = 5) -> Classification:
         """Top-k for one photo: the safe decode, the 224x224 crop, one forward pass (a batch of one)."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 from PIL import Image
 from torch import Tensor
 from torchvision.models import GoogLeNet_Weights
 
-__all__ = ["PREPROCESS", "Preprocess", "MAX_ASPECT", "limit_aspect", "center_crop", "to_tensor", "preprocess", "denormalize"]
+__all__ = ["PREPROCESS", "Preprocess", "MAX_ASPECT", "limit_aspect", "center_crop", "to_tensor", "preprocess",
+           "denormalize", "array_to_tensor"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,35 @@ def preprocess(image: Image.Image, spec: Preprocess = PREPROCESS) -> tuple[Image
     """The crop shown to the user and the tensor given to the network (1 x 3 x 224 x 224)."""
     crop = center_crop(image, spec)
     return crop, to_tensor(crop, spec)
+
+
+def array_to_tensor(rgb: np.ndarray, spec: Preprocess = PREPROCESS) -> Tensor:
+    """An H x W x 3 uint8 RGB array (a camera frame) -> the normalized 1 x 3 x 224 x 224 tensor, in torch alone.
+
+    The same steps as :func:`preprocess` (the aspect limit, short side to 256 with an antialiased bilinear filter,
+    the central 224x224, mean/std) without building the crop as a PIL image: the live view shows no crop. Equal to
+    :func:`preprocess` within one uint8 rounding step (PIL rounds its resized pixels to integers; torch does not).
+    Measured on a 640x480 frame, 2 threads: 1.4 ms against 1.9 ms for the PIL path (bench/sections/live.py).
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.shape} {rgb.dtype}")
+    height, width = rgb.shape[:2]
+    short, long = min(height, width), max(height, width)
+    limit = max(1, int(round(MAX_ASPECT * short)))
+    if long > limit:  # as limit_aspect: keep the centred 4:1 window
+        offset = (long - limit) // 2
+        rgb = rgb[:, offset:offset + limit] if width > height else rgb[offset:offset + limit]
+        height, width = rgb.shape[:2]
+    rgb = np.require(rgb, requirements=["C", "W"])  # torch wants a writable array (PIL's are read-only)
+    x = torch.from_numpy(rgb).permute(2, 0, 1).unsqueeze(0).float()  # 1 x 3 x H x W, 0..255
+    # torchvision's resize rule: the short side becomes resize_size, the long side keeps the ratio (truncated)
+    new_long = int(spec.resize_size * max(height, width) / min(height, width))
+    size = (spec.resize_size, new_long) if height <= width else (new_long, spec.resize_size)
+    x = F.interpolate(x, size=size, mode=spec.interpolation.value, antialias=spec.antialias, align_corners=False)
+    x = TF.center_crop(x, [spec.crop_size])  # 1 x 3 x 224 x 224
+    mean = torch.tensor(spec.mean).view(1, 3, 1, 1) * 255.0
+    std = torch.tensor(spec.std).view(1, 3, 1, 1) * 255.0
+    return (x - mean) / std
 
 
 def denormalize(x: Tensor, spec: Preprocess = PREPROCESS) -> Tensor:

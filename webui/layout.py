@@ -18,6 +18,7 @@ from .tabs.attributions import AttributionsTab
 from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
+from .tabs.live import LIVE_CSS, LiveTab
 from .tabs.report import ReportPanel
 from .tabs.units import UnitsTab
 
@@ -39,7 +40,7 @@ _BASE_CSS = """
 
 
 def css() -> str:
-    return _BASE_CSS + toast_title_css()
+    return _BASE_CSS + LIVE_CSS + toast_title_css()
 
 
 class Banner:
@@ -60,6 +61,7 @@ def build_page(services: Services) -> gr.Blocks:
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
     units = UnitsTab(services)
     banner_text = Banner(services)
+    live = LiveTab(services)
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
                    analytics_enabled=services.settings.analytics) as blocks:
         # One I18N key per Markdown: Gradio's front end translates only the first key embedded in a string.
@@ -88,6 +90,7 @@ def build_page(services: Services) -> gr.Blocks:
                     units.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
+                    live.build(page)
         report.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
         wire(blocks.load, units.facts, list(units.inputs or ()), units.facts_outputs)

@@ -102,6 +102,9 @@ class Limits:
       of many passes); two on a GPU (memory).
     - ``queue_size``: requests waiting beyond that get Gradio's "queue is full" at once instead of a long wait.
     - ``max_upload_mb``: larger uploads are refused by the upload route itself with HTTP 413, before our code.
+    - ``live``: live camera frames classified at once, all viewers together (webui/live_gate.py): one on a CPU
+      (one forward already uses every core; a second would only make both slower), ``light`` on a GPU. A frame
+      arriving while that many run is dropped, never queued.
     - ``cpu_fallback_s``: when ZeroGPU gives no GPU, a heavy event without a time budget of its own (the branch
       attribution; API callers passing budget 0) is answered from the CPU only if its estimate there fits in this
       many seconds; otherwise the reader is told why and to retry later.
@@ -112,13 +115,14 @@ class Limits:
     queue_size: int = 64
     max_upload_mb: int = 50
     cpu_fallback_s: float = 120.0
+    live: int = 1
 
     @classmethod
     def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50,
                    cpu_fallback_s: float = 120.0) -> "Limits":
         light, heavy = {"cuda": (8, 2), "mps": (4, 1)}.get(device, (2, 1))
         return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb,
-                   cpu_fallback_s=cpu_fallback_s)
+                   cpu_fallback_s=cpu_fallback_s, live=1 if device == "cpu" else light)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Limits":

@@ -4,7 +4,7 @@ takes the branch overview and the attribution figure that the user is looking at
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import gradio as gr
 
@@ -29,6 +29,14 @@ class Page:
     attribution_figure: Optional[gr.Image] = None  # set by the attributions tab, read by the report
     tabs: Optional[gr.Tabs] = None  # the tabs, to open one from another (a click on a unit opens the Units tab)
     branch_top_channels: Optional[gr.Dataframe] = None  # set by the branches tab: a click picks that unit
+    # the listener of the Classify tab's last event for a new photo (its top-5, then its details): the other tabs
+    # start their work on the photo after it, so the first answer has the CPU to itself
+    after_first_answer: Optional[Callable[..., Any]] = None
+
+    @property
+    def photo_changed(self) -> Callable[..., Any]:
+        """The listener for "a new photo is on the page" that tabs other than Classify attach their work to."""
+        return self.after_first_answer or self.image.change
 
 
 class MissingPhoto(KeyedError, ValueError):

@@ -29,6 +29,7 @@ from googlenet.inference import Engine
 from googlenet.photo_index import IndexSettings, PhotoIndex, index_photos, load_index
 
 from .limits import ZERO_GPU_TIME, Limits
+from .live_gate import LiveGate
 from .settings import Settings
 from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu, stream_on_gpu
 
@@ -91,6 +92,7 @@ class Services:
             log.info("photo index %s: %d photos", self.photo_index_path, len(self.photo_index.photos))
         self._examples_index: Optional[PhotoIndex] = None
         self._examples_lock = threading.Lock()
+        self.live_gate = LiveGate(self.limits.live)  # the live camera's frames at once, and its counters
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()

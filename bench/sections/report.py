@@ -88,5 +88,41 @@ def render(report: dict) -> str:
                    f"serving process peak RSS: {s['peak_rss_mb']} MB")
     else:
         out.append(f"not available: {s['reason']}")
+    out.extend(_first_answer(report.get("first_answer", {})))
+    out.extend(_live(report.get("live", {})))
     out.append(f"\nTotal benchmark time {report['elapsed_s']} s. RESULT: {'PASS' if report['ok'] else 'FAIL'}")
     return "\n".join(out)
+
+
+def _first_answer(f: dict) -> list[str]:
+    out = ["\n## The first answer, side by side with the plain app (bench/plain_app.py, one interleaved run)\n"]
+    if not f.get("available"):
+        return out + [f"not available: {f.get('reason')}"]
+    c, b = f["gradio_client"], f["browser"]
+    rows = [[f"gradio_client `{name}`", ms] for name, ms in c["median_ms"].items()]
+    if b.get("available"):
+        rows += [[f"browser upload to top-5: {name}", ms] for name, ms in b["median_ms"].items()]
+    out.append(_table(["what", "median ms"], rows))
+    browser = f"browser ratio {b['ratio']} (target <= {f['targets']['browser']})" if b.get("available") else \
+        f"browser: not available ({b.get('reason')})"
+    out.append(f"\n/classify ratio {c['ratio_classify']} (target <= {f['targets']['classify']}), /top5 ratio "
+               f"{c['ratio_top5']}; {browser}; targets met: {f['met']}")
+    return out
+
+
+def _live(live: dict) -> list[str]:
+    out = ["\n## Live camera (the browser's stream protocol, a launched app)\n"]
+    if not live.get("available"):
+        return out + [f"not available: {live.get('reason')}"]
+    rows = [["1 viewer", *_live_row(live["one_viewer"])]]
+    rows += [[f"4 viewers: viewer {i + 1}", *_live_row(v)] for i, v in enumerate(live["four_viewers"])]
+    rows.append(["1 viewer, branch strip on", *_live_row(live["one_viewer_strip"])])
+    out.append(_table(["viewers", "updates/s", "p50 ms", "p95 ms", "max ms", "skipped (busy)", "frames sent"], rows))
+    out.append(f"\n{live['seconds']} s each, stream_every {live['stream_every_s']} s; targets {live['targets']}, "
+               f"met: {live['met']}; per-frame preprocessing (ms): {live['preprocessing_ms']}")
+    return out
+
+
+def _live_row(v: dict) -> list:
+    return [v["updates_per_s"], v["latency_p50_ms"], v["latency_p95_ms"], v["latency_max_ms"], v["skipped"],
+            v["sent"]]

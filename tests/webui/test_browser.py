@@ -267,6 +267,15 @@ def units_steps(s: Session) -> None:
     s.shot("units")
 
 
+def live_steps(s: Session) -> None:
+    # No camera in this browser (tests/webui/test_browser_live.py streams a fake one): the controls render.
+    s.page.get_by_text(tr("live.explain", s.lang)[:30]).first.wait_for()
+    for elem_id in ("live-camera", "live-pause", "live-freeze", "live-strip-on", "live-top5"):
+        s.page.locator(f"#{elem_id}").first.wait_for()
+    assert tr("live.pause", s.lang) in s.page.inner_text("#live-pause")
+    s.shot("live")
+
+
 # Tab label key (locales/*.json) -> its steps. Add one line per tab.
 TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "classify.tab": classify_steps,
@@ -274,6 +283,7 @@ TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "attributions.tab": attributions_steps,
     "aux.tab": aux_steps,
     "units.tab": units_steps,
+    "live.tab": live_steps,
 }
 
 

@@ -417,8 +417,8 @@ class AttributionsTab:
         cost_inputs = [page.image, method, preset, layer, baseline, steps, window, stride, budget]
         for component in (method, preset, layer, baseline, steps, window, stride, budget):
             wire(component.change, self.cost, cost_inputs, cost)
-        wire(page.image.change, self.top5_choices, page.image, top5)
-        wire(page.image.change, self.cost, cost_inputs, cost)
+        wire(page.photo_changed, self.top5_choices, page.image, top5)
+        wire(page.photo_changed, self.cost, cost_inputs, cost)
         wire(tab.select, self.cost, cost_inputs, cost)
         wire(top5.select, self.pick_target, top5, target)
         wire(run.click, self.attribute, [page.image, method, target, preset, layer, display, baseline, budget, steps,

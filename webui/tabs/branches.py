@@ -229,7 +229,7 @@ class BranchesTab:
         # fails: gradio/mcp.py pop_returned_state); the page's button keeps the capture for re-drawing.
         wire(api_trigger.click, self.branches, [page.image, *controls], views, api_name="branches")
         wire(run.click, self.branches_run, [page.image, *controls], [*views, state])
-        wire(page.image.change, self.branches_changed, [page.image, *controls], [*views, state])
+        wire(page.photo_changed, self.branches_changed, [page.image, *controls], [*views, state])
         for control in (module, measure, scale):
             wire(control.change, self.rerender, [state, *controls], views)
         wire(n_channels.release, self.rerender, [state, *controls], views)

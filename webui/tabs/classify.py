@@ -1,7 +1,14 @@
-"""The Classify tab and ``/classify``: the top-5, the 224x224 crop the network saw, weights, device and time."""
+"""The Classify tab, ``/classify`` and ``/top5``: the top-5, the 224x224 crop the network saw, weights, device, time.
+
+The first answer comes first: when the photo changes, the page's first event returns the top-5 alone (the crop is
+neither encoded nor sent, no JSON, no summary) and keeps the result in the session; a chained event then shows the
+crop, the summary and the JSON from it, and only after that do the other tabs start their own work on the photo
+(``Page.after_first_answer``), so that nothing competes with the forward pass the reader is waiting for.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import gradio as gr
@@ -16,7 +23,8 @@ from ..page import Page, cpu_note, notices_text, require_image
 from ..services import Services
 from ..zerogpu import Ran, gpu
 
-__all__ = ["ClassifyTab", "classify_on_device", "classify_batch_on_device", "classify_outputs"]
+__all__ = ["ClassifyTab", "FirstAnswer", "classify_on_device", "classify_batch_on_device", "classify_outputs",
+           "details_outputs"]
 
 ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
 
@@ -55,6 +63,20 @@ def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True)
     return result.as_label_dict(), result.crop, info, result.to_json()
 
 
+def details_outputs(ran: Ran[Classification], lang: str) -> tuple[Any, str, dict]:
+    """What follows the top-5 on the page: the crop, the summary line and the JSON."""
+    _, crop, info, raw = classify_outputs(ran, lang)
+    return crop, info, raw
+
+
+@dataclass(frozen=True)
+class FirstAnswer:
+    """Per-user state between the top-5 and its details: which photo, and its result (picklable)."""
+
+    image: str
+    ran: Ran[Classification]
+
+
 class ClassifyTab:
     """Classify: runs on every change of the photo; ``/classify`` for API clients."""
 
@@ -74,11 +96,32 @@ class ClassifyTab:
         return classify_outputs(self.services.on_device(classify_on_device, require_image(image)), lang)
 
     @endpoint()
-    def classify_changed(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
-        """The page's photo changed: classify it, or clear the results when the photo was removed."""
+    def top5(self, image: Optional[str], *, lang: str) -> dict[str, float]:
+        """The top-5 ImageNet classes of GoogLeNet for one photo, and nothing else: the quickest answer.
+
+        Args:
+            image: The photo: JPEG (up to 200 megapixels), PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO.
+        Returns:
+            The top-5 classes with their probabilities (the first output of /classify, without the crop, the \
+            summary or the JSON).
+        """
+        return self.services.on_device(classify_on_device, require_image(image)).value.as_label_dict()
+
+    @endpoint()
+    def first_answer(self, image: Optional[str], *, lang: str) -> tuple[Any, Optional[FirstAnswer]]:
+        """The page's photo changed: its top-5 now (the details follow), or clear it when the photo was removed."""
         if not image:
-            return None, None, "", None
-        return classify_outputs(self.services.on_device(classify_on_device, image), lang)
+            return None, None
+        ran = self.services.on_device(classify_on_device, image)
+        return ran.value.as_label_dict(), FirstAnswer(image, ran)
+
+    @endpoint()
+    def details(self, image: Optional[str], answer: Optional[FirstAnswer], *, lang: str) -> tuple[Any, str, Any]:
+        """After the top-5: the crop, the summary and the JSON of the same result (nothing is computed again). A
+        result kept for another photo (this photo failed) clears them."""
+        if not image or answer is None or answer.image != image:
+            return None, "", None
+        return details_outputs(answer.ran, lang)
 
     @endpoint()
     def classify_batched(self, images: list[Optional[str]], *, lang: str) -> tuple[list, list, list, list]:
@@ -107,8 +150,10 @@ class ClassifyTab:
                 raw = gr.JSON(elem_id="classify-json")
             report_panel.build(page)
             # The page classifies on every change of the photo (upload, webcam, paste, example click: one event
-            # each); API clients call /classify, carried by this hidden trigger so it rejects a missing image.
+            # each); API clients call /classify and /top5, carried by hidden triggers so they reject a missing image.
             api_trigger = gr.Button(visible=False)
+            top5_trigger = gr.Button(visible=False)
+            answer = gr.State(None)
         outputs = [top5, crop, info, raw]
         if classify_batching(self.services.settings):
             # Dynamic batching (GPU): concurrent /classify requests waiting in the queue go through ONE forward
@@ -117,4 +162,7 @@ class ClassifyTab:
                  max_batch_size=CLASSIFY_MAX_BATCH)
         else:
             wire(api_trigger.click, self.classify, page.image, outputs, api_name="classify")
-        wire(page.image.change, self.classify_changed, page.image, outputs)
+        wire(top5_trigger.click, self.top5, page.image, top5, api_name="top5")
+        first = wire(page.image.change, self.first_answer, page.image, [top5, answer])
+        details = wire(first.then, self.details, [page.image, answer], [crop, info, raw])
+        page.after_first_answer = details.then

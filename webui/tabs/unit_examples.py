@@ -212,6 +212,6 @@ class UnitExamplesPanel:
         inputs = [page.image, module, branch, channel]
         outputs = [gallery, overlay, current, note, raw]
         wire(run.click, self.dataset_examples, inputs, outputs, api_name="dataset_examples")
-        wire(page.image.change, self.examples_changed, inputs, outputs, trigger_mode="always_last")
+        wire(page.photo_changed, self.examples_changed, inputs, outputs, trigger_mode="always_last")
         for control in (module, branch, channel):  # a unit picked by hand or from the branches tab's table
             wire(control.change, self.examples_changed, inputs, outputs, trigger_mode="always_last")
