@@ -14,10 +14,12 @@ from .i18n import label, toast_title_css
 from .limits import DELETE_CACHE
 from .page import Page
 from .services import Services
+from .share import ShareLinks
 from .tabs.attributions import AttributionsTab
 from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
+from .tabs.lesson import LessonTab
 from .tabs.report import ReportPanel
 
 __all__ = ["build_page", "css", "Banner"]
@@ -57,6 +59,7 @@ def build_page(services: Services) -> gr.Blocks:
     """Every component and event of the page, for ``services`` (nothing is loaded or launched here)."""
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
+    lesson, share = LessonTab(services), ShareLinks(services)
     banner_text = Banner(services)
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
                    analytics_enabled=services.settings.analytics) as blocks:
@@ -77,13 +80,17 @@ def build_page(services: Services) -> gr.Blocks:
                 with gr.Accordion(label("classroom.about"), open=False, elem_id="about"):
                     gr.Markdown(label("classroom.about_text"))
                     gr.Markdown(label("classroom.howto"))
+                share.build()
             with gr.Column(scale=2, min_width=320, elem_id="views-column"):
-                page = Page(services=services, image=image, examples=examples)
-                with gr.Tabs():
+                page = Page(services=services, image=image, examples=examples, blocks=blocks)
+                with gr.Tabs() as tabs:
+                    page.tabs = tabs
                     classify.build(page, report)
                     branches.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
+                    lesson.build(page)
         report.wire(page)
+        share.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
     return blocks

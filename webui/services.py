@@ -23,6 +23,7 @@ from typing import Any, Callable, Optional, TypeVar
 from googlenet.attributions import Attributor, BudgetExceeded, Throughput
 from googlenet.aux_heads import AuxHeads
 from googlenet.inference import Engine
+from googlenet.labels import TRANSLATED_LANGUAGES, translated_names
 
 from .limits import ZERO_GPU_TIME, Limits
 from .settings import Settings
@@ -73,6 +74,8 @@ class Services:
         self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy,
                                                 throughput=assumed_throughput(self.engine.device.type))
         self.examples: list[str] = example_photos()
+        for lang in TRANSLATED_LANGUAGES:  # the class-name files are checked before serving (a keyed error)
+            translated_names(lang)
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()

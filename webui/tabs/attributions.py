@@ -15,8 +15,8 @@ from PIL import Image
 from googlenet import INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet.attributions import AttributionError, AttributionResult
-from googlenet.labels import CATEGORIES, category_index
-from googlenet.messages import KeyedError, Message
+from googlenet.labels import CATEGORIES, category_index, display_name, display_names
+from googlenet.messages import DEFAULT_LANGUAGE, KeyedError, Message
 from googlenet.model import module_display_name
 from googlenet.render import attributions as attr_render
 from googlenet.render.attributions import FigureText
@@ -32,7 +32,7 @@ from .attribution_work import (FAITHFULNESS_STEPS, Attributed, AttributionJob, B
                                sanity_on_device)
 from .classify import classify_on_device
 
-__all__ = ["AttributionsTab", "BranchView", "TOP1", "FAITHFULNESS_STEPS"]
+__all__ = ["AttributionsTab", "BranchView", "TOP1", "FAITHFULNESS_STEPS", "target_options"]
 
 TOP1 = "top1"  # the target dropdown's "top-1 class" choice
 
@@ -66,6 +66,11 @@ def _payload(result: Any, lang: str) -> dict:
     payload["target_name"] = CATEGORIES[result.target]
     payload["notes"] = [note.text(lang) for note in result.notes]
     return payload
+
+
+def target_options(lang: str = DEFAULT_LANGUAGE) -> list[tuple[Any, str]]:
+    """The target picker's choices: the top-1 class, then every class by its shown name, valued by its index."""
+    return [(label("attributions.target_top1"), TOP1)] + [(name, str(i)) for i, name in enumerate(display_names(lang))]
 
 
 class AttributionsTab:
@@ -145,6 +150,13 @@ class AttributionsTab:
             The map over the 224x224 crop with its faithfulness curves (an image), a Markdown summary (cost, \
             time, faithfulness; for integrated gradients how far completeness holds) and the numbers as JSON.
         """
+        return self.attribution_views(image, method, target, preset, layer, display, baseline, budget, steps, window,
+                                      stride, lang, progress)
+
+    def attribution_views(self, image: Optional[str], method: str, target: Optional[str], preset: str, layer: str,
+                          display: str, baseline: str, budget: float, steps: float, window: float, stride: float,
+                          lang: str, progress: Optional[gr.Progress] = None) -> tuple[Any, str, dict]:
+        """What :meth:`attribute` shows (the figure, the summary, the JSON): also the lesson's attribution step."""
         what = method_name(method, lang) if method in attr_lib.METHODS else method
         job = AttributionJob(self.settings_for(method, preset, layer, baseline, steps, window, stride),
                              budget or None, display == "absolute", tr("attributions.progress", lang, what=what))
@@ -153,11 +165,12 @@ class AttributionsTab:
         name = method_name(result.settings.method, lang)
         if result.settings.method in attr_lib.LAYER_METHODS:
             name += f" · {module_display_name(result.settings.layer)}"
-        title = f"{name} → {result.target}: {CATEGORIES[result.target]}"
+        title = f"{name} → {result.target}: {display_name(result.target, lang)}"
         figure = attr_render.render_attribution(crop, result.map, absolute=absolute, title=title,
                                                 caption=_caption(result, lang), faithfulness=result.faithfulness,
                                                 text=FigureText.load(lang))
-        summary = tr("attributions.summary", lang, method=name, index=result.target, name=CATEGORIES[result.target],
+        summary = tr("attributions.summary", lang, method=name, index=result.target,
+                     name=display_name(result.target, lang),
                      fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
         if result.faithfulness is not None:
             summary += "\n\n" + _caption(result, lang)
@@ -207,7 +220,8 @@ class AttributionsTab:
         wanted = ran.value.results[0].target  # every panel explains the same class
         figure = attr_render.render_comparison(ran.value.crop, panels, absolute=absolute,
                                                shared_scale=scale == "shared",
-                                               title=f"{wanted}: {CATEGORIES[wanted]}", text=FigureText.load(lang))
+                                               title=f"{wanted}: {display_name(wanted, lang)}",
+                                               text=FigureText.load(lang))
         payload = {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
         if ran.on_cpu is not None:
             payload["computed_on"] = cpu_note(ran, lang).strip(" \n⚠️")
@@ -267,7 +281,7 @@ class AttributionsTab:
         ran = self.services.on_device(branch_attribution_on_device, path, wanted, job, progress,
                                       cpu_args=(path, wanted, on_cpu, progress))
         result = ran.value.result
-        title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
+        title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {display_name(result.target, lang)}",
                    method=tr(f"attributions.branch_method.{branch_method}", lang))
         matrix = attr_render.render_branch_matrix(result.values, result.modules, result.branches,
                                                   share=result.share(), title=title, text=FigureText.load(lang))
@@ -320,8 +334,17 @@ class AttributionsTab:
             result = self.services.on_device(classify_on_device, image).value
         except KeyedError:  # the Classify tab already says what is wrong with the photo (or that no GPU answered)
             return gr.update(choices=[], value=None)
-        choices = [(f"{s.name} ({s.probability:.0%})", f"{s.index}: {s.name}") for s in result.top]
+        choices = [(f"{display_name(s.index, lang)} ({s.probability:.0%})", str(s.index)) for s in result.top]
         return gr.update(choices=choices, value=None)
+
+    @endpoint()
+    def target_choices(self, *, lang: str) -> Any:
+        """The target picker in the reader's language when the page loads: every class as the page shows it
+        ("얼룩 고양이 (tabby)" in Korean, so typing either name finds it), its index as the value. English is
+        what the page was built with."""
+        if display_names(lang) == display_names():
+            return gr.skip()
+        return gr.update(choices=target_options(lang))
 
     @endpoint()
     def pick_target(self, choice: Optional[str], *, lang: str) -> str:
@@ -336,7 +359,7 @@ class AttributionsTab:
         modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
         displays = [(label("attributions.display.signed"), "signed"),
                     (label("attributions.display.absolute"), "absolute")]
-        targets = [(label("attributions.target_top1"), TOP1)] + [f"{i}: {n}" for i, n in enumerate(CATEGORIES)]
+        targets = target_options()
         with gr.Tab(label("attributions.tab"), id="attributions") as tab:
             gr.Markdown(label("attributions.intro"))
             with gr.Row():
@@ -414,10 +437,14 @@ class AttributionsTab:
                 branch_state = gr.State(None)
             gr.Markdown(label("attributions.explain"))
 
+        page.share("module", "attributions", layer, INCEPTION_MODULES)
+        page.share("method", "attributions", method, attr_lib.METHODS)
         cost_inputs = [page.image, method, preset, layer, baseline, steps, window, stride, budget]
         for component in (method, preset, layer, baseline, steps, window, stride, budget):
             wire(component.change, self.cost, cost_inputs, cost)
         wire(page.image.change, self.top5_choices, page.image, top5)
+        if page.blocks is not None:
+            wire(page.blocks.load, self.target_choices, None, target)
         wire(page.image.change, self.cost, cost_inputs, cost)
         wire(tab.select, self.cost, cost_inputs, cost)
         wire(top5.select, self.pick_target, top5, target)

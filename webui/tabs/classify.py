@@ -7,6 +7,7 @@ from typing import Any, Optional
 import gradio as gr
 
 from googlenet.inference import Classification
+from googlenet.labels import shown_name
 from googlenet.messages import KeyedError
 
 from ..endpoint import endpoint, wire
@@ -16,7 +17,7 @@ from ..page import Page, cpu_note, notices_text, require_image
 from ..services import Services
 from ..zerogpu import Ran, gpu
 
-__all__ = ["ClassifyTab", "classify_on_device", "classify_batch_on_device", "classify_outputs"]
+__all__ = ["ClassifyTab", "classify_on_device", "classify_batch_on_device", "classify_outputs", "top5_labels"]
 
 ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
 
@@ -45,6 +46,12 @@ def classify_batch_on_device(services_key: str, images: list[Optional[str]]) -> 
         return results
 
 
+def top5_labels(result: Classification, lang: str) -> dict[str, float]:
+    """The top-5 for a gr.Label, each class as the page shows it in ``lang`` ("얼룩 고양이 (tabby)" in Korean); the
+    JSON keeps the English names and the indices."""
+    return {shown_name(s.index, s.name, lang): s.probability for s in result.top}
+
+
 def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True) -> ClassifyOutputs:
     """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
     result = ran.value
@@ -52,7 +59,7 @@ def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True)
     if result.weights.warning:
         info = f"**⚠️ {tr('weights.untrained', lang)}** · {info}"
     info += notices_text(result.notices, lang) + cpu_note(ran, lang, toast=toast)
-    return result.as_label_dict(), result.crop, info, result.to_json()
+    return top5_labels(result, lang), result.crop, info, result.to_json()
 
 
 class ClassifyTab:
