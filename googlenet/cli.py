@@ -1,4 +1,5 @@
-"""Command line: ``python -m googlenet predict PHOTO... [--json]``, ``python -m googlenet download-weights``.
+"""Command line: ``python -m googlenet predict PHOTO... [--json]``, ``download-weights``, ``distill-aux``,
+``render-features``.
 
 Subcommands register themselves in :data:`COMMANDS` with the ``@command`` decorator.
 """
@@ -170,4 +171,42 @@ def _distill(args: argparse.Namespace) -> int:
                               checkpoint=checkpoint, resume=args.resume, progress=not args.no_progress)
     print(f"{out}: aux heads distilled, {result.epochs} epoch(s) in total, on {device.type}; "
           f"loss {result.initial_loss:.4f} -> {result.final_loss:.4f}")
+    return 0
+
+
+def _configure_render_features(parser: argparse.ArgumentParser) -> None:
+    from .features.settings import DEFAULT_SIZE, DEFAULT_STEPS
+
+    parser.add_argument("--modules", required=True,
+                        help="comma-separated Inception modules, e.g. inception4a,inception4b")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="the folder to fill (the app reads it with --features DIR); an existing one is resumed")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS, help=f"steps per image (default {DEFAULT_STEPS}; "
+                        "the app finds only images rendered with the settings it is asked for)")
+    parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"image size in pixels (default {DEFAULT_SIZE})")
+    parser.add_argument("--seed", type=int, default=0, help="seed (default 0, the app's default)")
+    parser.add_argument("--max-mb", type=int, default=4096, help="size cap of the folder in MB (default 4096)")
+    parser.add_argument("--limit", type=int, default=None, help="stop after rendering this many units")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_weights_options(parser)
+
+
+@command("render-features", "precompute the feature visualization of every unit of some modules",
+         _configure_render_features)
+def _render_features(args: argparse.Namespace) -> int:
+    from .features import FeatureCache, FeatureSettings, weights_id
+    from .features.precompute import render_features, units_of
+    from .inference import Engine
+
+    engine = Engine.from_options(args.weights, device=args.device, allow_download=not args.no_download,
+                                 require_pretrained=args.require_pretrained)
+    if engine.weights.warning:
+        log.warning("rendering for UNTRAINED weights: the images show what random filters respond to")
+    settings = FeatureSettings.checked("channel", args.steps, args.size, args.seed)
+    modules = [m.strip() for m in args.modules.split(",") if m.strip()]
+    cache = FeatureCache(args.out, max_bytes=args.max_mb * 1024 * 1024)
+    summary = render_features(engine.fast, weights_id(engine), units_of(engine.fast, modules), cache, settings,
+                              progress=not args.no_progress, limit=args.limit)
+    print(f"{cache.root}: {summary.rendered} rendered, {summary.skipped} already there, "
+          f"{summary.seconds:.1f} s on {engine.device_name}")
     return 0

@@ -68,11 +68,13 @@ def torch_home(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(weights_file):
-    """The app's settings for the random checkpoint on the CPU, downloads off."""
+def settings(weights_file, tmp_path_factory):
+    """The app's settings for the random checkpoint on the CPU, downloads off, feature visualizations cached in a
+    private folder."""
     from webui.settings import Settings
 
-    return Settings(weights=str(weights_file), device="cpu", allow_download=False)
+    return Settings(weights=str(weights_file), device="cpu", allow_download=False,
+                    features=str(tmp_path_factory.mktemp("features")))
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
 from .tabs.lesson import LessonTab
 from .tabs.report import ReportPanel
+from .tabs.units import UnitsTab
 
 __all__ = ["build_page", "css", "Banner"]
 
@@ -60,6 +61,7 @@ def build_page(services: Services) -> gr.Blocks:
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
     lesson, share = LessonTab(services), ShareLinks(services)
+    units = UnitsTab(services)
     banner_text = Banner(services)
     with gr.Blocks(title="GoogLeNet Explorer", delete_cache=DELETE_CACHE,
                    analytics_enabled=services.settings.analytics) as blocks:
@@ -87,10 +89,12 @@ def build_page(services: Services) -> gr.Blocks:
                     page.tabs = tabs
                     classify.build(page, report)
                     branches.build(page)
+                    units.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
                     lesson.build(page)
         report.wire(page)
         share.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
+        wire(blocks.load, units.facts, list(units.inputs or ()), units.facts_outputs)
     return blocks

@@ -41,6 +41,7 @@ class Page:
     examples: Optional[gr.Examples] = None
     branch_overview: Optional[gr.Image] = None  # set by the branches tab, read by the report
     attribution_figure: Optional[gr.Image] = None  # set by the attributions tab, read by the report
+    branch_top_channels: Optional[gr.Dataframe] = None  # set by the branches tab: a click picks that unit
     shared: list[Shared] = field(default_factory=list)  # the settings a shared link carries (webui/share.py)
 
     def share(self, param: str, tab: str, component: Any, choices: Sequence[Any], *,

@@ -1,5 +1,6 @@
 """The shared objects every tab uses, built once from the final settings: the engine (weights, device, the
-read-only models), the aux heads, the attributor, the limits and the example photos.
+read-only models), the aux heads, the attributor, the limits, the example photos and the feature visualizations'
+disk cache.
 
 They are read-only after construction: a request only reads them (per-user state lives in ``gr.State``). Building
 them loads the weights, so it fails fast (a bad ``--weights`` file, ``--require-pretrained`` without weights)
@@ -18,16 +19,18 @@ import uuid
 import weakref
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from googlenet.attributions import Attributor, BudgetExceeded, Throughput
 from googlenet.aux_heads import AuxHeads
+from googlenet.features import FeatureCache
+from googlenet.features.precompute import default_cache_dir
 from googlenet.inference import Engine
 from googlenet.labels import TRANSLATED_LANGUAGES, translated_names
 
 from .limits import ZERO_GPU_TIME, Limits
 from .settings import Settings
-from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu
+from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu, stream_on_gpu
 
 T = TypeVar("T")
 
@@ -76,6 +79,9 @@ class Services:
         self.examples: list[str] = example_photos()
         for lang in TRANSLATED_LANGUAGES:  # the class-name files are checked before serving (a keyed error)
             translated_names(lang)
+        # finished feature visualizations on disk (render-features fills the same folder ahead of time)
+        self.features = FeatureCache(settings.features or default_cache_dir(),
+                                     max_bytes=settings.features_cache_mb * 1024 * 1024)
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()
@@ -107,6 +113,13 @@ class Services:
             return cpu_function(task)(self.cpu().key, *(args if cpu_args is None else cpu_args))
 
         return run_on_gpu(task, self.key, *args, cpu=on_cpu, too_slow=(BudgetExceeded,))
+
+    def stream_on_device(self, task: Callable[..., Iterator[T]], *args: Any) -> Iterator[Ran[T]]:
+        """:meth:`on_device` for a :func:`~webui.zerogpu.gpu` generator function: each value it yields, as it comes.
+        When ZeroGPU gives no GPU (or the task fails before its first value), the same generator runs here on
+        :meth:`cpu`, and every value says so."""
+        return stream_on_gpu(task, self.key, *args,
+                             cpu=lambda: cpu_function(task)(self.cpu().key, *args))
 
     @staticmethod
     def find(key: str) -> "Services":

@@ -81,6 +81,8 @@ class Settings:
     debug_endpoints: bool = False
     mcp_server: bool = False  # also serve the public endpoints as MCP tools (/gradio_api/mcp/)
     analytics: bool = False  # Gradio's telemetry: off unless GRADIO_ANALYTICS_ENABLED=True (classrooms are offline)
+    features: Optional[str] = None  # feature visualizations (render-features, and the cache); None: ~/.cache/...
+    features_cache_mb: int = 256  # the cap of that folder: the least recently used images go first
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "Settings":
@@ -102,6 +104,8 @@ class Settings:
             # Gradio's own switches, read with Gradio's own rules (a Space sets GRADIO_MCP_SERVER in its settings)
             mcp_server=environ.get("GRADIO_MCP_SERVER", "False").lower() == "true",
             analytics=environ.get("GRADIO_ANALYTICS_ENABLED", "False") == "True",
+            features=environ.get("GOOGLENET_FEATURES") or None,
+            features_cache_mb=_whole(environ, "GOOGLENET_FEATURES_CACHE_MB", 256),
         )
 
     def parser(self) -> argparse.ArgumentParser:
@@ -129,6 +133,12 @@ class Settings:
         parser.add_argument("--mcp", action="store_true",
                             help="also serve the public endpoints as MCP tools for agents, at /gradio_api/mcp/ "
                                  "(default $GRADIO_MCP_SERVER)")
+        parser.add_argument("--features", metavar="DIR",
+                            help="feature visualizations made by `python -m googlenet render-features --out DIR`, "
+                                 "also the cache of new ones (default $GOOGLENET_FEATURES, then "
+                                 "~/.cache/googlenet-explorer/features)")
+        parser.add_argument("--features-cache-mb", type=int, default=self.features_cache_mb,
+                            help="size cap of that folder in MB; the least recently used go first (default 256)")
         return parser
 
     def with_argv(self, argv: Optional[Sequence[str]] = None) -> "Settings":
@@ -149,4 +159,6 @@ class Settings:
             max_upload_mb=args.max_upload_mb,
             queue_size=args.queue_size,
             mcp_server=self.mcp_server or args.mcp,
+            features=args.features or self.features,
+            features_cache_mb=args.features_cache_mb,
         )

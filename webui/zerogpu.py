@@ -55,7 +55,7 @@ from googlenet.messages import KeyedError, Message  # noqa: E402  (plain Python:
 log = logging.getLogger(__name__)
 
 __all__ = ["ZEROGPU", "Duration", "gpu", "cpu_function", "GpuFailure", "gpu_failure", "failure_reason",
-           "GpuUnavailable", "Ran", "run_on_gpu"]
+           "GpuUnavailable", "Ran", "run_on_gpu", "stream_on_gpu"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -228,3 +228,29 @@ def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]
         except too_slow as refused:
             raise GpuUnavailable("zerogpu.cpu_refused", reason=reason, detail=refused.message) from exc
         return Ran(value, on_cpu=reason)
+
+
+def stream_on_gpu(task: Callable[..., Iterator[T]], *args: Any, cpu: Optional[Callable[[], Iterator[T]]] = None,
+                  **kwargs: Any) -> Iterator[Ran[T]]:
+    """:func:`run_on_gpu` for a generator task: each value as it is yielded. ZeroGPU refuses (or loses) a generator
+    task when it is iterated, not when it is called, so the fallback is decided here: a failure before the first
+    value runs ``cpu()`` instead (every value then says why); a failure after it (the task lost half-way) is told
+    as :class:`GpuUnavailable`, since the values already shown came from the GPU run."""
+    started = False
+    try:
+        for value in task(*args, **kwargs):
+            started = True
+            yield Ran(value)
+        return
+    except Exception as exc:  # noqa: BLE001 - only ZeroGPU's own failures are handled; the rest is re-raised
+        failure = gpu_failure(exc)
+        if failure is None:
+            raise
+        reason = failure_reason(exc)
+        log.warning("%s: ZeroGPU %s (%s: %s)%s", getattr(task, "__name__", task), failure.value,
+                    getattr(exc, "title", type(exc).__name__), getattr(exc, "message", exc),
+                    "; answering from the CPU" if cpu is not None and not started else "")
+        if cpu is None or started:
+            raise GpuUnavailable("zerogpu.unavailable", reason=reason) from exc
+    for value in cpu():
+        yield Ran(value, on_cpu=reason)

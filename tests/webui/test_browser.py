@@ -277,6 +277,15 @@ def lesson_steps(s: Session) -> None:
     s.shot("lesson")
 
 
+def units_steps(s: Session) -> None:
+    # The unit's facts are there when the page loads; the default unit's visualization appears after one click.
+    s.page.locator("#un-facts").get_by_text(re.compile("4a")).first.wait_for()
+    s.page.locator("#un-run").click()
+    s.page.locator("#un-images img").first.wait_for(timeout=120_000)
+    s.page.locator("#un-images").scroll_into_view_if_needed()
+    s.shot("units")
+
+
 # Tab label key (locales/*.json) -> its steps. Add one line per tab.
 TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "classify.tab": classify_steps,
@@ -284,6 +293,7 @@ TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "attributions.tab": attributions_steps,
     "aux.tab": aux_steps,
     "lesson.tab": lesson_steps,
+    "units.tab": units_steps,
 }
 
 

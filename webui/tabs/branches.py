@@ -174,6 +174,17 @@ class BranchesTab:
             return (gr.skip(),) * 6
         return self.views(session, module, measure, n_channels, scale, lang)
 
+    @endpoint()
+    def top_table(self, raw: Optional[dict], *, lang: str) -> pd.DataFrame:
+        """The most active channels of the shown module as rows (module, branch, index in the branch, mean
+        activation): a click on one opens the Units tab with that unit."""
+        rows = []
+        if raw:
+            for branch, channels in (raw.get("top_channels") or {}).items():
+                rows += [[raw["module"], branch, c["index"], round(float(c["mean_activation"]), 4)] for c in channels]
+        return pd.DataFrame(rows, columns=[tr("units.top_module", lang), tr("units.top_branch", lang),
+                                           tr("units.top_channel", lang), tr("units.top_value", lang)])
+
     def build(self, page: Page) -> None:
         modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
         measures = [(label(f"branches.measure.{m.value}"), m.value) for m in Measure]
@@ -199,6 +210,11 @@ class BranchesTab:
                                 elem_id="br-heatmaps")
             channels = gr.Image(label=label("branches.channels_grid"), type="pil", interactive=False,
                                 elem_id="br-channels")
+            gr.Markdown(label("units.top_hint"))
+            top = gr.Dataframe(headers=[label("units.top_module"), label("units.top_branch"),
+                                        label("units.top_channel"), label("units.top_value")],
+                               interactive=False, elem_id="br-top")
+            page.branch_top_channels = top  # a click on a row opens the Units tab with that unit (units.py)
             with gr.Accordion(label("branches.facts"), open=True):
                 facts = gr.Markdown(elem_id="br-facts")
             with gr.Accordion(label("branches.shapes"), open=False):
@@ -218,3 +234,4 @@ class BranchesTab:
         for control in (module, measure, scale):
             wire(control.change, self.rerender, [state, *controls], views)
         wire(n_channels.release, self.rerender, [state, *controls], views)
+        wire(raw.change, self.top_table, [raw], [top])
