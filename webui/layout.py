@@ -92,7 +92,7 @@ def build_page(services: Services) -> gr.Blocks:
                     units.build(page)
                     attributions.build(page)
                     aux_heads.build(page)
-                    lesson.build(page)
+                    lesson.build(page, units)
         report.wire(page)
         share.wire(page)
         wire(blocks.load, banner_text.text, None, banner)

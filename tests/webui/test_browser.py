@@ -266,7 +266,7 @@ def lesson_steps(s: Session) -> None:
 
     views = {"photo": "#lesson-photo img", "top5": "#lesson-top5 .confidence-set", "crop": "#lesson-crop img",
              "modules": "#lesson-modules img", "attribution": "#lesson-attribution img", "aux": "#lesson-aux img",
-             "unit": "#lesson-open-units"}
+             "unit": "#lesson-unit p"}
     for i, step in enumerate(STEPS):
         if i:
             s.page.locator(f"#lesson-next-{STEPS[i - 1].name}").click()

@@ -33,7 +33,7 @@ def dropdown_text(s: Session, elem_id: str) -> str:
     return s.page.locator(f"#{elem_id} input").first.input_value()
 
 
-def test_korean_page_names_classes_in_korean_and_the_target_picker_finds_them(open_page) -> None:
+def test_korean_page_names_classes_in_korean_and_the_target_picker_finds_them(open_page) -> None:  # noqa: F811 - the fixture
     s = open_page("ko", "desktop")
     click_example(s, "chelsea")
     names = wait_for_top5(s)
@@ -65,14 +65,14 @@ def test_korean_page_names_classes_in_korean_and_the_target_picker_finds_them(op
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_every_lesson_step_renders_with_an_example_photo(open_page, lang: str) -> None:
+def test_every_lesson_step_renders_with_an_example_photo(open_page, lang: str) -> None:  # noqa: F811 - the fixture
     s = open_page(lang, "desktop")
     open_tab(s, tr("lesson.tab", lang))
     s.page.locator("#lesson").get_by_text(tr(STEPS[0].title, lang), exact=True).first.wait_for()
     click_example(s, "coffee", where="#lesson-examples")
     views = {"photo": "#lesson-photo img", "top5": "#lesson-top5 .confidence-set", "crop": "#lesson-crop img",
              "modules": "#lesson-modules img", "attribution": "#lesson-attribution img", "aux": "#lesson-aux img",
-             "unit": "#lesson-open-units"}
+             "unit": "#lesson-unit p"}
     for i, step in enumerate(STEPS):
         if i:
             s.page.locator(f"#lesson-next-{STEPS[i - 1].name}").click()
@@ -88,12 +88,20 @@ def test_every_lesson_step_renders_with_an_example_photo(open_page, lang: str) -
         assert HANGUL.search(s.page.inner_text("#lesson-top5"))
     assert "lesson." not in s.page.inner_text("#lesson")
     assert_no_untranslated_keys(s)
-    # Back goes to the previous step, whose view is still there (not recomputed)
-    s.page.locator("#lesson-back-unit").click()
+    # the last step names the photo's most active unit of 4c; its button opens the Units tab on that unit
+    channel = re.search(r"(?:channel|채널) (\d+)", s.page.inner_text("#lesson-unit")).group(1)
+    s.page.locator("#lesson-back-unit").click()  # Back: the previous step's view is still there
     s.page.locator("#lesson-aux img").first.wait_for()
+    s.page.locator("#lesson-next-aux").click()
+    s.page.locator("#lesson-open-units").click()
+    s.page.wait_for_function("document.querySelector('#un-module input')?.value === '4c'")
+    assert selected_tab(s) == tr("units.tab", lang)
+    assert s.page.locator("#un-channel input").first.input_value() == channel
+    s.page.locator("#un-images img").first.wait_for(timeout=180_000)  # and what it looks for is drawn
+    s.shot("lesson-unit-opened")
 
 
-def test_a_shared_link_reopens_the_same_view(open_page) -> None:
+def test_a_shared_link_reopens_the_same_view(open_page) -> None:  # noqa: F811 - the fixture
     teacher = open_page("en", "desktop")
     click_example(teacher, "coffee")
     teacher_top5 = [category_index(name) for name in wait_for_top5(teacher)]
@@ -114,7 +122,7 @@ def test_a_shared_link_reopens_the_same_view(open_page) -> None:
     student = open_page("ko", "desktop")
     student.page.goto(link)
     student.page.wait_for_selector("#photo img")
-    student.page.wait_for_function("document.querySelector('#attr-layer input').value === '4c'")
+    student.page.wait_for_function("document.querySelector('#attr-layer input')?.value === '4c'")
     assert selected_tab(student) == tr("attributions.tab", "ko")
     assert dropdown_text(student, "attr-method") == tr("attributions.method.layer_gradcam", "ko")
     student.page.locator("#attr-cost").get_by_text(re.compile(r"\d")).first.wait_for()  # the tab reacts to it
@@ -123,7 +131,7 @@ def test_a_shared_link_reopens_the_same_view(open_page) -> None:
     assert wait_for_top5(student) == [display_name(index, "ko") for index in teacher_top5], "not the same photo"
 
 
-def test_a_link_to_a_lesson_step_and_bad_parameters_are_told_not_fatal(open_page, app_server) -> None:
+def test_a_link_to_a_lesson_step_and_bad_parameters_are_told_not_fatal(open_page, app_server) -> None:  # noqa: F811 - the fixture
     s = open_page("ko", "desktop")
     s.page.goto(f"{app_server.url}?photo=chelsea&tab=lesson&step=4&module=inception9z&colour=red")
     s.page.wait_for_selector("#photo")

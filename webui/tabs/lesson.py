@@ -15,7 +15,8 @@ from typing import Any, Optional
 import gradio as gr
 
 from googlenet.activations import Measure, overview_shares
-from googlenet.render.branches import BranchText, render_overview
+from googlenet.model import branch_display_name, module_display_name
+from googlenet.render.branches import BranchText, render_overview, top_channels
 
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
@@ -25,6 +26,7 @@ from .attributions import TOP1, AttributionsTab
 from .aux_heads import AuxHeadsTab
 from .branches import BranchesTab
 from .classify import classify_on_device, top5_labels
+from .units import UnitsTab
 
 __all__ = ["LessonTab", "LessonStep", "STEPS", "UNITS_TAB"]
 
@@ -49,10 +51,13 @@ STEPS: tuple[LessonStep, ...] = (
     LessonStep(7, "unit", "lesson.unit.title", "lesson.unit.text"),
 )
 _BY_ID = {step.id: step for step in STEPS}
-_VIEWS = ("photo", "top5", "crop", "modules", "attr_figure", "attr_summary", "aux_charts", "aux_summary")
+_VIEWS = ("photo", "top5", "crop", "modules", "attr_figure", "attr_summary", "aux_charts", "aux_summary", "unit_text",
+          "unit")
 # which views each step computes (the last step shows the Units tab, nothing to compute here)
 _STEP_VIEWS = {"photo": ("photo",), "top5": ("top5",), "crop": ("crop",), "modules": ("modules",),
-               "attribution": ("attr_figure", "attr_summary"), "aux": ("aux_charts", "aux_summary"), "unit": ()}
+               "attribution": ("attr_figure", "attr_summary"), "aux": ("aux_charts", "aux_summary"),
+               "unit": ("unit_text", "unit")}
+UNIT_MODULE = "inception4c"  # the last step offers this module's unit that responds most to the photo
 
 
 def step_id(value: Any) -> int:
@@ -95,6 +100,13 @@ class LessonTab:
         if name == "aux":  # one deterministic run (no dropout, stored BatchNorm statistics): aux1, aux2 and main
             charts, summary, _ = self.aux_heads.run(image, True, False, 0, "running", 1, "alone", lang)
             return {"aux_charts": charts, "aux_summary": summary}
+        if name == "unit":  # the most active channel of UNIT_MODULE on this photo (one forward pass)
+            session, _ = self.branches.capture(image, lang)
+            best = max((ranks[0] for ranks in top_channels(session.capture, UNIT_MODULE, 1)),
+                       key=lambda rank: rank.mean_activation)
+            text = tr("lesson.unit.chosen", lang, module=module_display_name(UNIT_MODULE),
+                      branch=branch_display_name(best.branch, lang), channel=best.index, value=best.mean_activation)
+            return {"unit_text": text, "unit": (UNIT_MODULE, best.branch, best.index)}
         return {}
 
     def show(self, step: int, image: Optional[str], done: Optional[dict], lang: str) -> tuple:
@@ -140,13 +152,17 @@ class LessonTab:
         return self.show(step_id(current), image, {}, lang)
 
     @endpoint()
-    def open_units(self, *, lang: str) -> Any:
-        """The last step's button: open the Units tab."""
-        return gr.Tabs(selected=UNITS_TAB)
+    def open_units(self, unit: Optional[tuple], *, lang: str) -> tuple:
+        """The last step's button: the Units tab, opened on the unit this step chose (when there is one)."""
+        if not unit:
+            return gr.skip(), gr.skip(), gr.skip(), gr.Tabs(selected=UNITS_TAB)
+        module, branch, channel = unit
+        return module, branch, channel, gr.Tabs(selected=UNITS_TAB)
 
     # --- layout ----------------------------------------------------------------------------------------------
 
-    def build(self, page: Page) -> None:
+    def build(self, page: Page, units: Optional[UnitsTab] = None) -> None:
+        """The tab; ``units``: the Units tab, which the last step opens on a unit (without it, no button)."""
         views: dict[str, Any] = {}
         moves: list[tuple[gr.Button, Any]] = []
         with gr.Tab(label("lesson.tab"), id="lesson"):
@@ -171,8 +187,11 @@ class LessonTab:
             wire(button.click, move, [current, page.image, done], [walkthrough, current, *outputs])
         wire(walkthrough.select, self.selected, [page.image, done], [current, *outputs])
         wire(page.image.change, self.photo_changed, [current, page.image], outputs)
-        if page.tabs is not None:
-            wire(views["units"].click, self.open_units, None, page.tabs)
+        if page.tabs is not None and units is not None and units.inputs is not None:
+            opened = wire(views["units"].click, self.open_units, views["unit"], [*units.inputs, page.tabs])
+            units.wire_show(opened)
+        else:
+            views["units"].visible = False
 
     def build_views(self, name: str, page: Page, views: dict[str, Any]) -> None:
         if name == "photo":
@@ -197,6 +216,8 @@ class LessonTab:
                                            elem_id="lesson-aux")
             views["aux_summary"] = gr.Markdown(elem_id="lesson-aux-summary")
         elif name == "unit":
+            views["unit_text"] = gr.Markdown(elem_id="lesson-unit")
+            views["unit"] = gr.State(None)
             views["units"] = gr.Button(label("lesson.open_units"), variant="primary", elem_id="lesson-open-units")
 
 

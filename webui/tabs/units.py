@@ -74,6 +74,7 @@ class UnitsTab:
         self.services = services
         self.inputs: Optional[UnitInputs] = None
         self.facts_outputs: list = []
+        self.visualize: tuple[list, list] = ([], [])  # the visualization's inputs and outputs, once built
         self._fields = receptive_fields(services.engine.reference)
 
     # --- the library, through the cache and the device -----------------------------------------------------------
@@ -260,10 +261,16 @@ class UnitsTab:
             wire(control.change, self.facts, unit, [facts, channel])
         wire(channel.change, self.facts, unit, [facts, channel])
         self.facts_outputs = [facts, channel]  # filled when the page loads (layout.py), in the reader's language
+        self.visualize = ([*unit, *settings], [images, raw])
         if page.branch_top_channels is not None and page.tabs is not None:
             picked = wire(page.branch_top_channels.select, self.pick, None, [module, branch, channel, page.tabs])
-            wire(picked.then, self.feature_visualization, [*unit, *settings], [images, raw])
+            self.wire_show(picked)
         return self.inputs
+
+    def wire_show(self, dependency: Any) -> None:
+        """After ``dependency`` (an event that set the unit pickers, e.g. from another tab) draw that unit."""
+        inputs, outputs = self.visualize
+        wire(dependency.then, self.feature_visualization, inputs, outputs)
 
     def build_below(self, page: Page, inputs: UnitInputs) -> None:
         """Panels shown under the unit's visualization that read the same pickers (none yet)."""
