@@ -45,12 +45,12 @@ def test_korean_reader_sees_the_target_in_korean_and_the_json_stays_english(app_
         assert "**281: 얼룩 고양이 (tabby)**" in summary
 
 
-def test_target_picker_choices_are_shown_names_valued_by_index():
-    from webui.tabs.attributions import TOP1, target_options
+def test_class_pickers_show_names_valued_by_index():
+    from webui.components import class_choices
 
-    korean, english = target_options("ko"), target_options("en")
-    assert korean[0][1] == english[0][1] == TOP1 and len(korean) == 1001
-    assert korean[282] == ("얼룩 고양이 (tabby)", "281") and english[282] == ("tabby", "281")
+    korean, english = class_choices("ko", head=[("top-1", "top1")]), class_choices("en")
+    assert korean[0] == ("top-1", "top1") and len(korean) == 1001 and len(english) == 1000
+    assert korean[282] == ("얼룩 고양이 (tabby)", "281") and english[281] == ("tabby", "281")
 
 
 def Image_open(path: str):

@@ -15,13 +15,13 @@ from PIL import Image
 from googlenet import INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet.attributions import AttributionError, AttributionResult
-from googlenet.labels import CATEGORIES, category_index, display_name, display_names
-from googlenet.messages import DEFAULT_LANGUAGE, KeyedError, Message
+from googlenet.labels import CATEGORIES, category_index, display_name
+from googlenet.messages import KeyedError, Message
 from googlenet.model import module_display_name
 from googlenet.render import attributions as attr_render
 from googlenet.render.attributions import FigureText
 
-from ..components import Number, Slider
+from ..components import Number, Slider, class_picker
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
 from ..page import Page, cpu_note, require_image
@@ -32,7 +32,7 @@ from .attribution_work import (FAITHFULNESS_STEPS, Attributed, AttributionJob, B
                                sanity_on_device)
 from .classify import classify_on_device
 
-__all__ = ["AttributionsTab", "BranchView", "TOP1", "FAITHFULNESS_STEPS", "target_options"]
+__all__ = ["AttributionsTab", "BranchView", "TOP1", "FAITHFULNESS_STEPS"]
 
 TOP1 = "top1"  # the target dropdown's "top-1 class" choice
 
@@ -66,11 +66,6 @@ def _payload(result: Any, lang: str) -> dict:
     payload["target_name"] = CATEGORIES[result.target]
     payload["notes"] = [note.text(lang) for note in result.notes]
     return payload
-
-
-def target_options(lang: str = DEFAULT_LANGUAGE) -> list[tuple[Any, str]]:
-    """The target picker's choices: the top-1 class, then every class by its shown name, valued by its index."""
-    return [(label("attributions.target_top1"), TOP1)] + [(name, str(i)) for i, name in enumerate(display_names(lang))]
 
 
 class AttributionsTab:
@@ -338,15 +333,6 @@ class AttributionsTab:
         return gr.update(choices=choices, value=None)
 
     @endpoint()
-    def target_choices(self, *, lang: str) -> Any:
-        """The target picker in the reader's language when the page loads: every class as the page shows it
-        ("얼룩 고양이 (tabby)" in Korean, so typing either name finds it), its index as the value. English is
-        what the page was built with."""
-        if display_names(lang) == display_names():
-            return gr.skip()
-        return gr.update(choices=target_options(lang))
-
-    @endpoint()
     def pick_target(self, choice: Optional[str], *, lang: str) -> str:
         """A top-5 button was clicked: it becomes the target."""
         return choice or TOP1
@@ -359,7 +345,6 @@ class AttributionsTab:
         modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
         displays = [(label("attributions.display.signed"), "signed"),
                     (label("attributions.display.absolute"), "absolute")]
-        targets = target_options()
         with gr.Tab(label("attributions.tab"), id="attributions") as tab:
             gr.Markdown(label("attributions.intro"))
             with gr.Row():
@@ -371,9 +356,9 @@ class AttributionsTab:
                     preset = gr.Radio(presets, value="fast", label=label("attributions.preset"),
                                       elem_id="attr-preset")
                     # custom values: API callers (and users) may also give "281", "tabby" or "281: tabby"
-                    target = gr.Dropdown(targets, value=TOP1, filterable=True, allow_custom_value=True,
-                                         label=label("attributions.target"), info=label("attributions.target_info"),
-                                         elem_id="attr-target")
+                    target = class_picker(page, TOP1, head=[(label("attributions.target_top1"), TOP1)],
+                                          label=label("attributions.target"), info=label("attributions.target_info"),
+                                          elem_id="attr-target")
                     top5 = gr.Radio([], label=label("attributions.top5"), elem_id="attr-top5")
                     display = gr.Radio(displays, value="signed", label=label("attributions.display"),
                                        elem_id="attr-display")
@@ -443,8 +428,6 @@ class AttributionsTab:
         for component in (method, preset, layer, baseline, steps, window, stride, budget):
             wire(component.change, self.cost, cost_inputs, cost)
         wire(page.image.change, self.top5_choices, page.image, top5)
-        if page.blocks is not None:
-            wire(page.blocks.load, self.target_choices, None, target)
         wire(page.image.change, self.cost, cost_inputs, cost)
         wire(tab.select, self.cost, cost_inputs, cost)
         wire(top5.select, self.pick_target, top5, target)
