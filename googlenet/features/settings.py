@@ -50,7 +50,7 @@ class FeatureSettings:
     steps: int = DEFAULT_STEPS
     size: int = DEFAULT_SIZE
     seed: int = 0
-    lr: float = 0.05  # Adam's step on the Fourier coefficients (Lucid's default)
+    lr: float = 0.1  # Adam's step on the Fourier coefficients (Lucid uses 0.05; 0.1 measured better at <= 256 steps)
 
     @classmethod
     def checked(cls, objective: str = "channel", steps: object = DEFAULT_STEPS, size: object = DEFAULT_SIZE,
