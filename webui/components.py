@@ -1,19 +1,24 @@
-"""Components of our own: the photo input that hands uploads over undecoded."""
+"""Components of our own: the photo input that hands uploads over undecoded, number inputs whose range errors are
+the handlers' own, and the class picker (every class in the reader's language)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import mimetypes
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import gradio as gr
 from gradio import processing_utils
 from gradio.data_classes import ImageData
 
+from googlenet.labels import display_names
+from googlenet.messages import DEFAULT_LANGUAGE
+
+from .endpoint import endpoint, wire
 from .i18n import tr
 
-__all__ = ["PhotoInput", "Number", "Slider", "LiveFrame"]
+__all__ = ["PhotoInput", "Number", "Slider", "LiveFrame", "class_choices", "class_picker"]
 
 
 class PhotoInput(gr.Image):
@@ -103,3 +108,28 @@ class LiveFrame(gr.Image):
             raise gr.Error(tr("errors.file_gone", "en"), print_exception=False)
         with open(payload.path, "rb") as f:  # an API client's file: a path in Gradio's cache, checked by Gradio
             return f.read()
+
+
+def class_choices(lang: str = DEFAULT_LANGUAGE, head: Sequence[tuple[Any, str]] = ()) -> list[tuple[Any, str]]:
+    """Every ImageNet class for a dropdown (after ``head``): labelled as the page shows it in ``lang`` ("얼룩 고양이
+    (tabby)" in Korean, so typing either name filters to it), valued by its index as text ("281")."""
+    return [*head, *((name, str(i)) for i, name in enumerate(display_names(lang)))]
+
+
+def class_picker(page: Any, value: str, *, head: Sequence[tuple[Any, str]] = (), **kwargs: Any) -> gr.Dropdown:
+    """A searchable dropdown of the 1,000 classes (custom values allowed: "281", "tabby", "281: tabby", a Korean
+    name; the handler checks them). Built in English; when the page loads, a reader of another language gets
+    the names in it (``page.blocks.load``), so the page is built once for every language."""
+    dropdown = gr.Dropdown(class_choices(DEFAULT_LANGUAGE, head), value=value, filterable=True,
+                           allow_custom_value=True, **kwargs)
+
+    @endpoint()
+    def localized(*, lang: str) -> Any:
+        """The class picker in the reader's language (nothing to send for English)."""
+        if display_names(lang) == display_names(DEFAULT_LANGUAGE):
+            return gr.skip()
+        return gr.update(choices=class_choices(lang, head))
+
+    if getattr(page, "blocks", None) is not None:
+        wire(page.blocks.load, localized, None, dropdown)
+    return dropdown

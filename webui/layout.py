@@ -14,11 +14,13 @@ from .i18n import label, toast_title_css
 from .limits import DELETE_CACHE
 from .page import Page
 from .services import Services
+from .share import ShareLinks
 from .tabs.attributions import AttributionsTab
 from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
 from .tabs.classify import ClassifyTab
 from .tabs.live import LIVE_CSS, LiveTab
+from .tabs.lesson import LessonTab
 from .tabs.report import ReportPanel
 from .tabs.units import UnitsTab
 
@@ -59,6 +61,7 @@ def build_page(services: Services) -> gr.Blocks:
     """Every component and event of the page, for ``services`` (nothing is loaded or launched here)."""
     classify, branches = ClassifyTab(services), BranchesTab(services)
     attributions, aux_heads, report = AttributionsTab(services), AuxHeadsTab(services), ReportPanel(services)
+    lesson, share = LessonTab(services), ShareLinks(services)
     units = UnitsTab(services)
     banner_text = Banner(services)
     live = LiveTab(services)
@@ -81,8 +84,9 @@ def build_page(services: Services) -> gr.Blocks:
                 with gr.Accordion(label("classroom.about"), open=False, elem_id="about"):
                     gr.Markdown(label("classroom.about_text"))
                     gr.Markdown(label("classroom.howto"))
+                share.build()
             with gr.Column(scale=2, min_width=320, elem_id="views-column"):
-                page = Page(services=services, image=image, examples=examples)
+                page = Page(services=services, image=image, examples=examples, blocks=blocks)
                 with gr.Tabs() as tabs:
                     page.tabs = tabs
                     classify.build(page, report)
@@ -91,7 +95,9 @@ def build_page(services: Services) -> gr.Blocks:
                     attributions.build(page)
                     aux_heads.build(page)
                     live.build(page)
+                    lesson.build(page, units)
         report.wire(page)
+        share.wire(page)
         wire(blocks.load, banner_text.text, None, banner)
         wire(blocks.load, units.facts, list(units.inputs or ()), units.facts_outputs)
     return blocks

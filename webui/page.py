@@ -3,7 +3,7 @@ takes the branch overview and the attribution figure that the user is looking at
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 import gradio as gr
@@ -15,7 +15,19 @@ from .i18n import tr
 from .services import Services
 from .zerogpu import Ran
 
-__all__ = ["Page", "MissingPhoto", "require_image", "notices_text", "cpu_note"]
+__all__ = ["Page", "Shared", "MissingPhoto", "require_image", "notices_text", "cpu_note"]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A setting that a shared link carries (webui/share.py): its query parameter, the tab it belongs to, the
+    component its value is read from, the components a link writes it into, and its valid values."""
+
+    param: str
+    tab: str
+    reads: Any
+    writes: tuple[Any, ...]
+    choices: tuple[Any, ...]
 
 
 @dataclass
@@ -24,14 +36,22 @@ class Page:
 
     services: Services
     image: gr.Image
+    blocks: Optional[gr.Blocks] = None  # the page itself: tabs attach their load events to it
+    tabs: Optional[gr.Tabs] = None  # the tabs, for events that open another tab
     examples: Optional[gr.Examples] = None
     branch_overview: Optional[gr.Image] = None  # set by the branches tab, read by the report
     attribution_figure: Optional[gr.Image] = None  # set by the attributions tab, read by the report
-    tabs: Optional[gr.Tabs] = None  # the tabs, to open one from another (a click on a unit opens the Units tab)
     branch_top_channels: Optional[gr.Dataframe] = None  # set by the branches tab: a click picks that unit
+    shared: list[Shared] = field(default_factory=list)  # the settings a shared link carries (webui/share.py)
     # the listener of the Classify tab's last event for a new photo (its top-5, then its details): the other tabs
     # start their work on the photo after it, so the first answer has the CPU to itself
     after_first_answer: Optional[Callable[..., Any]] = None
+
+    def share(self, param: str, tab: str, component: Any, choices: Sequence[Any], *,
+              writes: Sequence[Any] = ()) -> None:
+        """Let links carry ``component``'s value as ``?param=`` (for tab ``tab``; ``choices``: its valid values;
+        ``writes``: where a link puts it, ``component`` itself by default)."""
+        self.shared.append(Shared(param, tab, component, tuple(writes) or (component,), tuple(choices)))
 
     @property
     def photo_changed(self) -> Callable[..., Any]:

@@ -27,6 +27,7 @@ from googlenet.features import FeatureCache
 from googlenet.features.precompute import default_cache_dir
 from googlenet.inference import Engine
 from googlenet.photo_index import IndexSettings, PhotoIndex, index_photos, load_index
+from googlenet.labels import TRANSLATED_LANGUAGES, translated_names
 
 from .limits import ZERO_GPU_TIME, Limits
 from .live_gate import LiveGate
@@ -78,6 +79,8 @@ class Services:
         self.attributor = Attributor.for_engine(self.engine, pool_size=self.limits.heavy,
                                                 throughput=assumed_throughput(self.engine.device.type))
         self.examples: list[str] = example_photos()
+        for lang in TRANSLATED_LANGUAGES:  # the class-name files are checked before serving (a keyed error)
+            translated_names(lang)
         # finished feature visualizations on disk (render-features fills the same folder ahead of time)
         self.features = FeatureCache(settings.features or default_cache_dir(),
                                      max_bytes=settings.features_cache_mb * 1024 * 1024)

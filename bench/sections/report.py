@@ -61,6 +61,7 @@ def render(report: dict) -> str:
                                for r in check["rows"]]))
     else:
         out.append(f"not available: {a['reason']}")
+    out += _features(report.get("features", {}))
     s = report["serving"]
     out.append("\n## API endpoints (gradio_client against a launched app)\n")
     if s.get("available"):
@@ -126,3 +127,21 @@ def _live(live: dict) -> list[str]:
 def _live_row(v: dict) -> list:
     return [v["updates_per_s"], v["latency_p50_ms"], v["latency_p95_ms"], v["latency_max_ms"], v["skipped"],
             v["sent"]]
+
+
+def _features(fv: dict) -> list[str]:
+    out = ["\n## Feature visualization (one channel; objective = mean of the last 8 steps)\n"]
+    if not fv.get("available"):
+        return out + [f"not available: {fv.get('reason')}"]
+    out.append(_table(["unit", "steps", "size", "seconds", "objective reached"],
+                      [[r["unit"], r["steps"], r["size"], r["seconds"], r["objective"]] for r in fv["rows"]]))
+    out.append(f"\nAt the defaults (load average at the start {fv['load_average_at_start']}):\n")
+    out.append(_table(["unit", "steps", "size", "seconds", "first preview s", "activation start -> end", "target s",
+                       "within"], [[d["unit"], d["steps"], d["size"], d["seconds"], d["first_preview_s"],
+                                    f"{d['activation'][0]} -> {d['activation'][1]}", d["target_s"],
+                                    d["within_target"]] for d in fv["defaults"]]))
+    gpu = fv.get("gpu_512", {})
+    if gpu.get("available"):
+        out.append(f"\nGPU: {gpu['steps']} steps at {gpu['size']} px in {gpu['seconds']} s "
+                   f"(target < {gpu['target_s']} s: {'PASS' if gpu['within_target'] else 'MISS'})")
+    return out

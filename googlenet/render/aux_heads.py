@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 
 from ..aux_heads import HEADS, AuxResult
+from ..labels import shown_name
 from .figures import font_families
 from .text import TextSet
 
@@ -80,7 +81,7 @@ def render_head_charts(result: AuxResult, text: ChartText, *, dpi: int = 100) ->
                 ax.text(0.5, 0.5, _wrap(text.not_run, 30), ha="center", va="center", transform=ax.transAxes,
                         color="#555555", fontsize=11)
             else:
-                names = [s.name for s in hr.top][::-1]
+                names = [shown_name(s.index, s.name, text.lang) for s in hr.top][::-1]
                 values = [s.probability for s in hr.top][::-1]
                 ys = np.arange(len(names))
                 ax.barh(ys, values, color=colors[head], alpha=0.85)

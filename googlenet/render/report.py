@@ -27,6 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from ..labels import shown_name
 from .figures import cjk_font_family, font_families
 from .text import TextSet
 
@@ -54,6 +55,7 @@ ImageLike = Union[Image.Image, np.ndarray, str, os.PathLike]
 class ScoreLike(Protocol):
     """One class of the prediction (``googlenet.inference.ClassScore`` fits)."""
 
+    index: int
     name: str
     probability: float
 
@@ -186,7 +188,7 @@ def _show_missing(ax: Axes, heading: str, note: str, families: list[str], column
     _heading(ax, heading, families)
 
 
-def _show_top5(ax: Axes, top: Sequence[ScoreLike], heading: str, families: list[str]) -> None:
+def _show_top5(ax: Axes, top: Sequence[ScoreLike], heading: str, families: list[str], lang: str) -> None:
     """Horizontal bars, best on top; class name above each bar, percentage at its end."""
     scores = list(top)[:5]
     ax.set_xlim(0.0, 1.0)
@@ -195,7 +197,7 @@ def _show_top5(ax: Axes, top: Sequence[ScoreLike], heading: str, families: list[
         p = float(score.probability)
         ax.barh(i + 0.12, 1.0, height=0.32, color="#e5e7eb")
         ax.barh(i + 0.12, p, height=0.32, color=_ACCENT if i == 0 else "#a5b4fc")
-        ax.text(0.0, i - 0.22, f"{i + 1}. {score.name}", ha="left", va="bottom", fontsize=10.5,
+        ax.text(0.0, i - 0.22, f"{i + 1}. {shown_name(score.index, score.name, lang)}", ha="left", va="bottom", fontsize=10.5,
                 fontweight="bold" if i == 0 else "normal", fontfamily=families)
         ax.text(1.0, i - 0.22, f"{p * 100:.1f}%", ha="right", va="bottom", fontsize=10.5, fontfamily=families)
     ax.axis("off")
@@ -217,7 +219,7 @@ def build_figure(pieces: ReportPieces, text: ReportText) -> Figure:
 
     # Row 1: the crop and the top-5. Axes rectangles are [left, bottom, width, height] in page fractions.
     _show_image(fig.add_axes((0.06, 0.63, 0.34, 0.24)), pieces.crop, text.crop, families)
-    _show_top5(fig.add_axes((0.47, 0.63, 0.47, 0.24)), pieces.top, text.prediction, families)
+    _show_top5(fig.add_axes((0.47, 0.63, 0.47, 0.24)), pieces.top, text.prediction, families, text.lang)
 
     # Row 2: the branch overview (usually a wide grid: modules x branches), full width.
     branches_ax = fig.add_axes((0.06, 0.35, 0.88, 0.235))

@@ -32,6 +32,27 @@ def test_attribute_endpoint_returns_an_image_and_the_numbers(client):
     assert "convergence_delta" in other
 
 
+def test_korean_reader_sees_the_target_in_korean_and_the_json_stays_english(app_server):
+    """The picker's value is the class index (its label "얼룩 고양이 (tabby)"); a Korean summary names the class in
+    Korean and English, the JSON in English; a Korean name typed in is accepted too."""
+    from gradio_client import handle_file
+
+    korean = app_server.client(headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    for target in ("281", "얼룩 고양이"):
+        _, summary, numbers = korean.predict(handle_file(str(EXAMPLE_PHOTOS[0])), "saliency", target,
+                                             api_name="/attribute")
+        assert numbers["target"] == 281 and numbers["target_name"] == "tabby"
+        assert "**281: 얼룩 고양이 (tabby)**" in summary
+
+
+def test_class_pickers_show_names_valued_by_index():
+    from webui.components import class_choices
+
+    korean, english = class_choices("ko", head=[("top-1", "top1")]), class_choices("en")
+    assert korean[0] == ("top-1", "top1") and len(korean) == 1001 and len(english) == 1000
+    assert korean[282] == ("얼룩 고양이 (tabby)", "281") and english[281] == ("tabby", "281")
+
+
 def Image_open(path: str):
     from PIL import Image
 

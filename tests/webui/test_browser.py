@@ -122,15 +122,17 @@ def upload_photo(s: Session, photo: Path = PHOTO) -> None:
     wait_for_top5(s)
 
 
-def wait_for_top5(s: Session) -> list[str]:
-    """The five class names shown by the Label (they are ImageNet categories)."""
-    from googlenet.labels import CATEGORIES
+def wait_for_top5(s: Session, elem_id: str = "top5") -> list[str]:
+    """The five class names shown by the Label: ImageNet categories as the page's language shows them ("tabby";
+    "얼룩 고양이 (tabby)" in Korean)."""
+    from googlenet.labels import display_names
 
-    rows = s.page.locator("#top5 .confidence-set")
+    rows = s.page.locator(f"#{elem_id} .confidence-set")
     rows.nth(4).wait_for()
-    names = [n.strip() for n in s.page.locator("#top5 .confidence-set .text").all_inner_texts()]
+    names = [n.strip() for n in s.page.locator(f"#{elem_id} .confidence-set .text").all_inner_texts()]
     assert len(names) == 5, names
-    assert all(name in CATEGORIES for name in names), names
+    shown = set(display_names(s.lang))
+    assert all(name in shown for name in names), names
     return names
 
 
@@ -258,6 +260,23 @@ def aux_steps(s: Session) -> None:
     s.shot("aux")
 
 
+def lesson_steps(s: Session) -> None:
+    """Every step of the lesson with Next, each with its text and its live view (from the page's photo)."""
+    from webui.tabs.lesson import STEPS
+
+    views = {"photo": "#lesson-photo img", "top5": "#lesson-top5 .confidence-set", "crop": "#lesson-crop img",
+             "modules": "#lesson-modules img", "attribution": "#lesson-attribution img", "aux": "#lesson-aux img",
+             "unit": "#lesson-unit p"}
+    for i, step in enumerate(STEPS):
+        if i:
+            s.page.locator(f"#lesson-next-{STEPS[i - 1].name}").click()
+        s.page.locator(f"#lesson-text-{step.name}").get_by_text(tr(step.text, s.lang)[:12]).first.wait_for()
+        s.page.locator(views[step.name]).first.wait_for(timeout=180_000)
+    assert "lesson." not in s.page.inner_text("#lesson")
+    s.page.locator("#lesson").scroll_into_view_if_needed()
+    s.shot("lesson")
+
+
 def units_steps(s: Session) -> None:
     # The unit's facts are there when the page loads; the default unit's visualization appears after one click.
     s.page.locator("#un-facts").get_by_text(re.compile("4a")).first.wait_for()
@@ -282,6 +301,7 @@ TAB_STEPS: dict[str, Callable[[Session], None]] = {
     "branches.tab": branches_steps,
     "attributions.tab": attributions_steps,
     "aux.tab": aux_steps,
+    "lesson.tab": lesson_steps,
     "units.tab": units_steps,
     "live.tab": live_steps,
 }

@@ -25,6 +25,21 @@ def test_classify_endpoint_matches_in_process_engine(client, engine):
         assert Image.open(crop_path).size == (224, 224)
 
 
+def test_korean_reader_gets_korean_class_names_and_english_json(app_server, engine):
+    """Accept-Language ko: the top-5 labels read "Korean (English)"; the JSON keeps the English names and indices."""
+    from googlenet.labels import display_name
+
+    korean = app_server.client(headers={"Accept-Language": "ko-KR,ko;q=0.9"})
+    photo = EXAMPLE_PHOTOS[0]
+    label, _, summary, raw = korean.predict(handle_file(str(photo)), api_name="/classify")
+    expected = engine.classify(photo)
+    shown = [c["label"] for c in label["confidences"]]
+    assert shown == [display_name(s.index, "ko") for s in expected.top]
+    assert all(name.endswith(f" ({s.name})") and name != f" ({s.name})" for name, s in zip(shown, expected.top))
+    assert [s["name"] for s in raw["top"]] == [s.name for s in expected.top]
+    assert "가중치" in summary
+
+
 def test_classify_without_image_is_a_clear_error(client):
     with pytest.raises(Exception, match="Upload a photo first"):
         client.predict(None, api_name="/classify")

@@ -15,13 +15,13 @@ from PIL import Image
 from googlenet import INCEPTION_MODULES
 from googlenet import attributions as attr_lib
 from googlenet.attributions import AttributionError, AttributionResult
-from googlenet.labels import CATEGORIES, category_index
+from googlenet.labels import CATEGORIES, category_index, display_name
 from googlenet.messages import KeyedError, Message
 from googlenet.model import module_display_name
 from googlenet.render import attributions as attr_render
 from googlenet.render.attributions import FigureText
 
-from ..components import Number, Slider
+from ..components import Number, Slider, class_picker
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
 from ..page import Page, cpu_note, require_image
@@ -145,6 +145,13 @@ class AttributionsTab:
             The map over the 224x224 crop with its faithfulness curves (an image), a Markdown summary (cost, \
             time, faithfulness; for integrated gradients how far completeness holds) and the numbers as JSON.
         """
+        return self.attribution_views(image, method, target, preset, layer, display, baseline, budget, steps, window,
+                                      stride, lang, progress)
+
+    def attribution_views(self, image: Optional[str], method: str, target: Optional[str], preset: str, layer: str,
+                          display: str, baseline: str, budget: float, steps: float, window: float, stride: float,
+                          lang: str, progress: Optional[gr.Progress] = None) -> tuple[Any, str, dict]:
+        """What :meth:`attribute` shows (the figure, the summary, the JSON): also the lesson's attribution step."""
         what = method_name(method, lang) if method in attr_lib.METHODS else method
         job = AttributionJob(self.settings_for(method, preset, layer, baseline, steps, window, stride),
                              budget or None, display == "absolute", tr("attributions.progress", lang, what=what))
@@ -153,11 +160,12 @@ class AttributionsTab:
         name = method_name(result.settings.method, lang)
         if result.settings.method in attr_lib.LAYER_METHODS:
             name += f" · {module_display_name(result.settings.layer)}"
-        title = f"{name} → {result.target}: {CATEGORIES[result.target]}"
+        title = f"{name} → {result.target}: {display_name(result.target, lang)}"
         figure = attr_render.render_attribution(crop, result.map, absolute=absolute, title=title,
                                                 caption=_caption(result, lang), faithfulness=result.faithfulness,
                                                 text=FigureText.load(lang))
-        summary = tr("attributions.summary", lang, method=name, index=result.target, name=CATEGORIES[result.target],
+        summary = tr("attributions.summary", lang, method=name, index=result.target,
+                     name=display_name(result.target, lang),
                      fwd=result.cost.forward, bwd=result.cost.backward, seconds=result.elapsed_s)
         if result.faithfulness is not None:
             summary += "\n\n" + _caption(result, lang)
@@ -207,7 +215,8 @@ class AttributionsTab:
         wanted = ran.value.results[0].target  # every panel explains the same class
         figure = attr_render.render_comparison(ran.value.crop, panels, absolute=absolute,
                                                shared_scale=scale == "shared",
-                                               title=f"{wanted}: {CATEGORIES[wanted]}", text=FigureText.load(lang))
+                                               title=f"{wanted}: {display_name(wanted, lang)}",
+                                               text=FigureText.load(lang))
         payload = {"target": wanted, "target_name": CATEGORIES[wanted], "scale": scale, "methods": results}
         if ran.on_cpu is not None:
             payload["computed_on"] = cpu_note(ran, lang).strip(" \n⚠️")
@@ -267,7 +276,7 @@ class AttributionsTab:
         ran = self.services.on_device(branch_attribution_on_device, path, wanted, job, progress,
                                       cpu_args=(path, wanted, on_cpu, progress))
         result = ran.value.result
-        title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {CATEGORIES[result.target]}",
+        title = tr("attributions.fig.branch_title", lang, target=f"{result.target}: {display_name(result.target, lang)}",
                    method=tr(f"attributions.branch_method.{branch_method}", lang))
         matrix = attr_render.render_branch_matrix(result.values, result.modules, result.branches,
                                                   share=result.share(), title=title, text=FigureText.load(lang))
@@ -320,7 +329,7 @@ class AttributionsTab:
             result = self.services.on_device(classify_on_device, image).value
         except KeyedError:  # the Classify tab already says what is wrong with the photo (or that no GPU answered)
             return gr.update(choices=[], value=None)
-        choices = [(f"{s.name} ({s.probability:.0%})", f"{s.index}: {s.name}") for s in result.top]
+        choices = [(f"{display_name(s.index, lang)} ({s.probability:.0%})", str(s.index)) for s in result.top]
         return gr.update(choices=choices, value=None)
 
     @endpoint()
@@ -336,7 +345,6 @@ class AttributionsTab:
         modules = [(module_display_name(m), m) for m in INCEPTION_MODULES]
         displays = [(label("attributions.display.signed"), "signed"),
                     (label("attributions.display.absolute"), "absolute")]
-        targets = [(label("attributions.target_top1"), TOP1)] + [f"{i}: {n}" for i, n in enumerate(CATEGORIES)]
         with gr.Tab(label("attributions.tab"), id="attributions") as tab:
             gr.Markdown(label("attributions.intro"))
             with gr.Row():
@@ -348,9 +356,9 @@ class AttributionsTab:
                     preset = gr.Radio(presets, value="fast", label=label("attributions.preset"),
                                       elem_id="attr-preset")
                     # custom values: API callers (and users) may also give "281", "tabby" or "281: tabby"
-                    target = gr.Dropdown(targets, value=TOP1, filterable=True, allow_custom_value=True,
-                                         label=label("attributions.target"), info=label("attributions.target_info"),
-                                         elem_id="attr-target")
+                    target = class_picker(page, TOP1, head=[(label("attributions.target_top1"), TOP1)],
+                                          label=label("attributions.target"), info=label("attributions.target_info"),
+                                          elem_id="attr-target")
                     top5 = gr.Radio([], label=label("attributions.top5"), elem_id="attr-top5")
                     display = gr.Radio(displays, value="signed", label=label("attributions.display"),
                                        elem_id="attr-display")
@@ -414,6 +422,8 @@ class AttributionsTab:
                 branch_state = gr.State(None)
             gr.Markdown(label("attributions.explain"))
 
+        page.share("module", "attributions", layer, INCEPTION_MODULES)
+        page.share("method", "attributions", method, attr_lib.METHODS)
         cost_inputs = [page.image, method, preset, layer, baseline, steps, window, stride, budget]
         for component in (method, preset, layer, baseline, steps, window, stride, budget):
             wire(component.change, self.cost, cost_inputs, cost)

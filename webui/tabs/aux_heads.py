@@ -7,6 +7,8 @@ from typing import Any, Optional
 import gradio as gr
 
 from googlenet.aux_heads import AuxHeadsInfo, AuxHeadsStatus, AuxOptions, AuxResult
+from googlenet.inference import ClassScore
+from googlenet.labels import shown_name
 from googlenet.render.aux_heads import ChartText, render_head_charts
 
 from ..components import Number, Slider
@@ -29,6 +31,10 @@ def aux_heads_on_device(services_key: str, path: str, options: AuxOptions, with_
     services = Services.find(services_key)
     companions = services.examples if with_examples else ()
     return services.aux_heads.run(path, options, companions=companions)
+
+
+def _name(score: ClassScore, lang: str) -> str:
+    return shown_name(score.index, score.name, lang)
 
 
 def status_text(info: AuxHeadsInfo, lang: str) -> str:
@@ -72,15 +78,15 @@ def summary_markdown(result: AuxResult, lang: str) -> str:
             lines.append(f"**⚠️ {tr('aux.notice.mismatch', lang)}**")
     main, ev = result.heads["main"], result.eval_main
     if not result.options.train_mode:
-        lines.append(tr("aux.summary.eval_mode", lang, name=ev.top[0].name, p=ev.top[0].probability))
+        lines.append(tr("aux.summary.eval_mode", lang, name=_name(ev.top[0], lang), p=ev.top[0].probability))
         return "\n\n".join(lines)
     o = result.options
     lines.append(tr("aux.summary.settings", lang,
                     dropout=tr("aux.summary.on" if o.dropout else "aux.summary.off", lang),
                     bn=tr(f"aux.bn.{o.batchnorm.value}", lang), n=result.batch_size,
                     seeds=", ".join(str(s) for s in result.seeds)))
-    lines.append(tr("aux.summary.eval_main", lang, name=ev.top[0].name, p=ev.top[0].probability,
-                    train_name=main.top[0].name, tp=main.top[0].probability, js=result.train_vs_eval_js))
+    lines.append(tr("aux.summary.eval_main", lang, name=_name(ev.top[0], lang), p=ev.top[0].probability,
+                    train_name=_name(main.top[0], lang), tp=main.top[0].probability, js=result.train_vs_eval_js))
     yes, no = tr("aux.summary.yes", lang), tr("aux.summary.no", lang)
     table = [tr("aux.summary.table", lang), "|---|---|---|---|"]
     for a in result.agreement:

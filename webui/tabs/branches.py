@@ -223,6 +223,7 @@ class BranchesTab:
                                       elem_id="br-shapes")
             with gr.Accordion(label("branches.raw"), open=False):
                 raw = gr.JSON(elem_id="br-json")
+        page.share("module", "branches", module, INCEPTION_MODULES)
         controls = [module, measure, n_channels, scale]
         views = [overview, heatmaps, channels, facts, shapes, raw]
         # API clients and MCP agents get /branches without the gr.State output (an MCP tool with a State output

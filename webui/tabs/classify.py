@@ -13,7 +13,8 @@ from typing import Any, Optional
 
 import gradio as gr
 
-from googlenet.inference import Classification
+from googlenet.inference import Classification, TopClasses
+from googlenet.labels import shown_name
 from googlenet.messages import KeyedError
 
 from ..endpoint import endpoint, wire
@@ -24,7 +25,7 @@ from ..services import Services
 from ..zerogpu import Ran, gpu
 
 __all__ = ["ClassifyTab", "FirstAnswer", "classify_on_device", "classify_batch_on_device", "classify_outputs",
-           "details_outputs"]
+           "details_outputs", "top5_labels"]
 
 ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
 
@@ -53,6 +54,12 @@ def classify_batch_on_device(services_key: str, images: list[Optional[str]]) -> 
         return results
 
 
+def top5_labels(result: Classification | TopClasses, lang: str) -> dict[str, float]:
+    """The top-5 for a gr.Label, each class as the page shows it in ``lang`` ("얼룩 고양이 (tabby)" in Korean); the
+    JSON keeps the English names and the indices."""
+    return {shown_name(s.index, s.name, lang): s.probability for s in result.top}
+
+
 def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True) -> ClassifyOutputs:
     """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
     result = ran.value
@@ -60,7 +67,7 @@ def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True)
     if result.weights.warning:
         info = f"**⚠️ {tr('weights.untrained', lang)}** · {info}"
     info += notices_text(result.notices, lang) + cpu_note(ran, lang, toast=toast)
-    return result.as_label_dict(), result.crop, info, result.to_json()
+    return top5_labels(result, lang), result.crop, info, result.to_json()
 
 
 def details_outputs(ran: Ran[Classification], lang: str) -> tuple[Any, str, dict]:
@@ -105,7 +112,7 @@ class ClassifyTab:
             The top-5 classes with their probabilities (the first output of /classify, without the crop, the \
             summary or the JSON).
         """
-        return self.services.on_device(classify_on_device, require_image(image)).value.as_label_dict()
+        return top5_labels(self.services.on_device(classify_on_device, require_image(image)).value, lang)
 
     @endpoint()
     def first_answer(self, image: Optional[str], *, lang: str) -> tuple[Any, Optional[FirstAnswer]]:
@@ -113,7 +120,7 @@ class ClassifyTab:
         if not image:
             return None, None
         ran = self.services.on_device(classify_on_device, image)
-        return ran.value.as_label_dict(), FirstAnswer(image, ran)
+        return top5_labels(ran.value, lang), FirstAnswer(image, ran)
 
     @endpoint()
     def details(self, image: Optional[str], answer: Optional[FirstAnswer], *, lang: str) -> tuple[Any, str, Any]:

@@ -35,6 +35,7 @@ from ..limits import ZERO_GPU_TIME
 from ..page import Page
 from ..services import Services
 from ..zerogpu import gpu
+from .classify import top5_labels
 
 __all__ = ["LiveTab", "LiveSession", "LiveAnswer", "live_on_device", "STREAM_EVERY_S"]
 
@@ -131,7 +132,7 @@ class LiveTab:
             self.gate.classified()
         session = replace(session, frame=frame, updates=session.updates + 1, last_ms=answer.top.elapsed_ms)
         strip = strip_html(answer.shares, lang) if answer.shares is not None else gr.skip()
-        return answer.top.as_label_dict(), strip, self._stats(session, lang), session
+        return top5_labels(answer.top, lang), strip, self._stats(session, lang), session
 
     @endpoint()
     def set_paused(self, paused: bool, *, lang: str) -> tuple[bool, Any, Any]:

@@ -23,12 +23,12 @@ from googlenet.branch_facts import receptive_fields
 from googlenet.features import (DEFAULT_SIZE, DEFAULT_STEPS, OBJECTIVES, FeatureSettings, Preview, Target,
                                 Visualization, class_target, weights_id)
 from googlenet.features.settings import SEED_MAX, SIZE_RANGE, STEPS_RANGE
-from googlenet.labels import CATEGORIES
+from googlenet.labels import category_index
 from googlenet.model import Inception, branch_display_name, module_display_name
 from googlenet.units import UnitError, UnitLocation, locate
 from googlenet.weights import WeightsKind
 
-from ..components import Number, Slider
+from ..components import Number, Slider, class_picker
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
 from ..page import Page, cpu_note
@@ -47,7 +47,6 @@ WEIGHTS_NOTES: dict[WeightsKind, str] = {WeightsKind.OFFICIAL: "units.weights_of
                                          WeightsKind.CUSTOM: "units.weights_custom",
                                          WeightsKind.UNTRAINED: "units.weights_untrained"}
 DEFAULT_CLASS = "281: tabby"
-CLASS_CHOICES: list[str] = [f"{i}: {name}" for i, name in enumerate(CATEGORIES)]
 SIZE_STEP = 16
 
 
@@ -75,6 +74,7 @@ class UnitsTab:
         self.services = services
         self.inputs: Optional[UnitInputs] = None
         self.facts_outputs: list = []
+        self.visualize: tuple[list, list] = ([], [])  # the visualization's inputs and outputs, once built
         self._fields = receptive_fields(services.engine.reference)
 
     # --- the library, through the cache and the device -----------------------------------------------------------
@@ -244,8 +244,8 @@ class UnitsTab:
             self.build_below(page, self.inputs)
             gr.Markdown(label("units.class_intro"))
             with gr.Row():
-                target = gr.Dropdown(CLASS_CHOICES, value=DEFAULT_CLASS, filterable=True, allow_custom_value=True,
-                                     label=label("units.class"), elem_id="un-class")
+                target = class_picker(page, str(category_index(DEFAULT_CLASS)), label=label("units.class"),
+                                      elem_id="un-class")
                 class_run = gr.Button(label("units.class_run"), elem_id="un-class-run")
             class_images = gr.Gallery(label=label("units.class_images"), columns=1, height=300, format="png",
                                       interactive=False, elem_id="un-class-images")
@@ -261,10 +261,16 @@ class UnitsTab:
             wire(control.change, self.facts, unit, [facts, channel])
         wire(channel.change, self.facts, unit, [facts, channel])
         self.facts_outputs = [facts, channel]  # filled when the page loads (layout.py), in the reader's language
+        self.visualize = ([*unit, *settings], [images, raw])
         if page.branch_top_channels is not None and page.tabs is not None:
             picked = wire(page.branch_top_channels.select, self.pick, None, [module, branch, channel, page.tabs])
-            wire(picked.then, self.feature_visualization, [*unit, *settings], [images, raw])
+            self.wire_show(picked)
         return self.inputs
+
+    def wire_show(self, dependency: Any) -> None:
+        """After ``dependency`` (an event that set the unit pickers, e.g. from another tab) draw that unit."""
+        inputs, outputs = self.visualize
+        wire(dependency.then, self.feature_visualization, inputs, outputs)
 
     def build_below(self, page: Page, inputs: UnitInputs) -> None:
         """Panels shown under the unit's visualization that read the same pickers: its dataset examples."""

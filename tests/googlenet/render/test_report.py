@@ -160,3 +160,12 @@ def test_wrap_text_counts_hangul_as_double_width() -> None:
     lines = wrap_text("가나다 라마바 사아자", 8).splitlines()
     assert lines == ["가나다", "라마바", "사아자"]
     assert all(len(line) <= 10 for line in wrap_text("x" * 25, 10).splitlines())
+
+
+def test_korean_report_names_classes_in_korean_and_english() -> None:
+    """The top-5 on a Korean report reads "얼룩 고양이 (tabby)"; on an English one "tabby"."""
+    pieces = ReportPieces(TOP, solid(RED), "w")
+    korean = figure_text(pieces, ReportText.load("ko"))
+    assert "1. 얼룩 고양이 (tabby)" in korean and "5. 비닐봉지 (plastic bag)" in korean
+    english = figure_text(pieces)
+    assert "1. tabby" in english and "얼룩" not in english
