@@ -87,3 +87,31 @@ def test_bad_class_is_a_translated_error(app_server):
     with pytest.raises(Exception) as info:
         client.predict("unicorn", 4, 64, 0, api_name="/class_visualization")
     assert tr("errors.unknown_class", "ko", value="unicorn") in str(info.value)
+
+
+def test_a_cached_request_runs_no_forward_pass(services, monkeypatch):
+    from googlenet.features import FeatureSettings
+    from googlenet.features.replica import TargetNet
+    from googlenet.model import GoogLeNet
+    from googlenet.units import Unit
+    from webui.tabs.units import UnitsTab
+
+    tab, unit = UnitsTab(services), Unit("inception3b", "branch1", 9)
+    settings = FeatureSettings(steps=3, size=64, seed=11)
+    calls = {"n": 0}
+    originals = (TargetNet.forward, GoogLeNet.forward)
+
+    def counting(fn):
+        def wrapper(*args, **kwargs):
+            calls["n"] += 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(TargetNet, "forward", counting(originals[0]))
+    monkeypatch.setattr(GoogLeNet, "forward", counting(originals[1]))
+    first = list(tab.frames(unit, settings, "en", lambda *a, **k: None))
+    assert calls["n"] >= 3 and first[-1][1] is False  # rendered: the optimization's forward passes
+    calls["n"] = 0
+    again = list(tab.frames(unit, settings, "en", lambda *a, **k: None))
+    assert calls["n"] == 0 and len(again) == 1 and again[0][1] is True  # from the disk cache, no forward pass
+    assert again[0][0].images[0].tobytes() == first[-1][0].images[0].tobytes()
