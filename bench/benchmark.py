@@ -42,6 +42,7 @@ from bench.random_weights import save_random_checkpoint  # noqa: E402
 from bench.sections.attributions import attribution_section  # noqa: E402
 from bench.sections.capture import capture_section  # noqa: E402
 from bench.sections.common import Plan, log  # noqa: E402
+from bench.sections.features import features_section  # noqa: E402
 from bench.sections.forward import bf16_section, forward_section, throughput_section, torchvision_model  # noqa: E402
 from bench.sections.machine import machine  # noqa: E402
 from bench.sections.photo_index import photo_index_section  # noqa: E402
@@ -55,7 +56,8 @@ from googlenet.weights import (WeightsInfo, WeightsKind, cache_path, load_model,
 FULL = Plan(warmup=8, runs=40, batches=(8, 32), attribution_size=224, attribution_preset="balanced",
             faithfulness_steps=10, endpoint_seconds=20.0, one_client_requests=10, many_clients=8,
             many_client_requests=3, ig_steps=32, quick=False)
-SECTIONS: tuple[str, ...] = ("forward", "throughput", "bf16", "capture", "photo_index", "attributions", "serving")
+SECTIONS: tuple[str, ...] = ("forward", "throughput", "bf16", "capture", "photo_index", "attributions", "features",
+                             "serving")
 QUICK = Plan(warmup=1, runs=2, batches=(2,), attribution_size=64, attribution_preset="fast",
              faithfulness_steps=None, endpoint_seconds=5.0, one_client_requests=2, many_clients=2,
              many_client_requests=1, ig_steps=4, quick=True)
@@ -135,6 +137,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "capture": lambda: capture_section(engine, plan),
             "photo_index": lambda: photo_index_section(engine, plan, work),
             "attributions": lambda: attribution_section(engine, plan),
+            "features": lambda: features_section(engine, plan),
             "serving": lambda: serving_section(info.path, args.device, plan, work, endpoints),
         }
         for name in SECTIONS:

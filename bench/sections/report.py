@@ -61,6 +61,7 @@ def render(report: dict) -> str:
                                for r in check["rows"]]))
     else:
         out.append(f"not available: {a['reason']}")
+    out += _features(report.get("features", {}))
     s = report["serving"]
     out.append("\n## API endpoints (gradio_client against a launched app)\n")
     if s.get("available"):
@@ -90,3 +91,21 @@ def render(report: dict) -> str:
         out.append(f"not available: {s['reason']}")
     out.append(f"\nTotal benchmark time {report['elapsed_s']} s. RESULT: {'PASS' if report['ok'] else 'FAIL'}")
     return "\n".join(out)
+
+
+def _features(fv: dict) -> list[str]:
+    out = ["\n## Feature visualization (one channel; objective = mean of the last 8 steps)\n"]
+    if not fv.get("available"):
+        return out + [f"not available: {fv.get('reason')}"]
+    out.append(_table(["unit", "steps", "size", "seconds", "objective reached"],
+                      [[r["unit"], r["steps"], r["size"], r["seconds"], r["objective"]] for r in fv["rows"]]))
+    out.append(f"\nAt the defaults (load average at the start {fv['load_average_at_start']}):\n")
+    out.append(_table(["unit", "steps", "size", "seconds", "first preview s", "activation start -> end", "target s",
+                       "within"], [[d["unit"], d["steps"], d["size"], d["seconds"], d["first_preview_s"],
+                                    f"{d['activation'][0]} -> {d['activation'][1]}", d["target_s"],
+                                    d["within_target"]] for d in fv["defaults"]]))
+    gpu = fv.get("gpu_512", {})
+    if gpu.get("available"):
+        out.append(f"\nGPU: {gpu['steps']} steps at {gpu['size']} px in {gpu['seconds']} s "
+                   f"(target < {gpu['target_s']} s: {'PASS' if gpu['within_target'] else 'MISS'})")
+    return out

@@ -20,7 +20,7 @@ OBJECTIVES: tuple[str, ...] = ("channel", "neuron", "diversity")
 CLASS_OBJECTIVE = "logit"
 DIVERSITY_IMAGES = 4
 DEFAULT_STEPS = 96
-DEFAULT_SIZE = 128
+DEFAULT_SIZE = 224
 STEPS_RANGE: tuple[int, int] = (1, 2048)
 SIZE_RANGE: tuple[int, int] = (64, 512)
 SEED_MAX = 2**31 - 1
@@ -50,7 +50,7 @@ class FeatureSettings:
     steps: int = DEFAULT_STEPS
     size: int = DEFAULT_SIZE
     seed: int = 0
-    lr: float = 0.05  # Adam's step on the Fourier coefficients (Lucid's default)
+    lr: float = 0.1  # Adam's step on the Fourier coefficients (Lucid uses 0.05; 0.1 measured better at <= 256 steps)
 
     @classmethod
     def checked(cls, objective: str = "channel", steps: object = DEFAULT_STEPS, size: object = DEFAULT_SIZE,

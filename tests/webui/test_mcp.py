@@ -20,8 +20,9 @@ from support import ROOT
 
 PHOTO = ROOT / "assets" / "chelsea.png"
 TOOLS = {"classify", "branches", "attribute", "compare_attributions", "sanity_check", "attribute_branches",
-         "aux_heads", "report", "feature_visualization", "class_visualization", "dataset_examples"}
-IMAGELESS = {"feature_visualization", "class_visualization"}  # they optimize an image: they take none
+         "aux_heads", "report", "feature_visualization", "class_visualization",
+         "dataset_examples"}
+PHOTOLESS = {"feature_visualization", "class_visualization"}  # they optimize an image: no photo goes in
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def test_the_public_endpoints_are_the_tools_and_each_is_described(mcp_app):
     for name, tool in tools.items():
         assert len(tool.description) > 80 and "Returns:" in tool.description, (name, tool.description)
         properties = tool.inputSchema["properties"]
-        assert ("image" in properties) is (name not in IMAGELESS), name
+        assert ("image" in properties) == (name not in PHOTOLESS), name
         undescribed = [p for p, schema in properties.items() if not schema.get("description")]
         assert not undescribed, (name, undescribed)  # every parameter's meaning is told to the agent
         assert not {"request", "progress", "lang"} & set(properties), name
