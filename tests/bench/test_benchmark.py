@@ -26,6 +26,8 @@ def test_benchmark_script_runs_end_to_end_in_quick_mode(tmp_path):
     assert forward["rows"][0]["model"] == "torchvision eval" and forward["ratio"] > 0
     assert {r["batch"] for r in report["throughput"]["rows"]} == {2}
     assert report["capture"]["available"] in (True, False)  # "not available" while googlenet.activations is absent
+    index = report["photo_index"]
+    assert index["available"] and index["photos"] == 32 and index["photos_per_s"] > 0
     methods = {r["method"] for r in report["attributions"]["rows"]}
     from googlenet.attributions import METHODS
 
