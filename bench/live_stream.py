@@ -91,6 +91,13 @@ class LiveViewer:
                 "session_hash": self.session_hash, "event_data": None}
 
     def _read(self, client: Any) -> None:
+        try:
+            self._read_messages(client)
+        except Exception as exc:  # noqa: BLE001 - the server closed the stream (the viewer or the app stopped)
+            if not self._stop.is_set():
+                raise RuntimeError(f"live stream of {self.session_hash} broke") from exc
+
+    def _read_messages(self, client: Any) -> None:
         with client.stream("GET", self._api("queue/data"), params={"session_hash": self.session_hash},
                            timeout=None) as response:
             for line in response.iter_lines():

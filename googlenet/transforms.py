@@ -96,7 +96,8 @@ def array_to_tensor(rgb: np.ndarray, spec: Preprocess = PREPROCESS) -> Tensor:
     The same steps as :func:`preprocess` (the aspect limit, short side to 256 with an antialiased bilinear filter,
     the central 224x224, mean/std) without building the crop as a PIL image: the live view shows no crop. Equal to
     :func:`preprocess` within one uint8 rounding step (PIL rounds its resized pixels to integers; torch does not).
-    Measured on a 640x480 frame, 2 threads: 1.4 ms against 1.9 ms for the PIL path (bench/sections/live.py).
+    For arrays that are not PIL images already. Not faster than the PIL path on a 640x480 frame (5.8 ms against
+    2.1 ms, 2 threads, bench/sections/live.py), so a decoded photo goes through :func:`preprocess`.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected an H x W x 3 uint8 array, got {rgb.shape} {rgb.dtype}")

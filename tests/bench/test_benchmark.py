@@ -40,6 +40,10 @@ def test_benchmark_script_runs_end_to_end_in_quick_mode(tmp_path):
     floor = serving["floor"]
     assert floor["available"] and floor["one_client"]["errors"] == 0 and floor["http"]["requests"] >= 1
     assert serving["cold_start_s"] > 0 and serving["peak_rss_mb"] > 0 and classify["rss_peak_mb"] > 0
+    first = report["first_answer"]
+    assert first["available"] and first["gradio_client"]["ratio_classify"] > 0 and "met" in first
+    live = report["live"]
+    assert live["available"] and live["one_viewer"]["updates"] > 0 and len(live["four_viewers"]) == 4
     assert "| torchvision eval |" in done.stdout and "RESULT: PASS" in done.stdout
 
 

@@ -2,7 +2,7 @@
 branch shares too. Pause stops the updates; "freeze this frame" makes the frame the page's photo for the other tabs.
 
 Each frame does only what the view shows: the JPEG from the browser is decoded once (the safe decoder of every
-upload), the array goes straight to the network's input (no crop image, no JSON, no figure:
+upload), then straight to the network's input (no crop image kept, no JSON, no figure:
 ``Engine.top_classes``), and only when the strip is on is the forward a capture of the branch outputs instead.
 Frames that arrive while the frames allowed at once are being classified are dropped at once, never queued
 (webui/live_gate.py says why Gradio's own streaming needs that rule with several viewers, and counts them).
@@ -26,7 +26,7 @@ from googlenet.images import open_image
 from googlenet.inference import TopClasses, topk
 from googlenet.model import BRANCHES, INCEPTION_MODULES, branch_display_name
 from googlenet.render.branches import BRANCH_COLOURS
-from googlenet.transforms import array_to_tensor
+from googlenet.transforms import preprocess
 
 from ..components import LiveFrame
 from ..endpoint import endpoint, wire
@@ -69,11 +69,12 @@ class LiveSession:
 def live_on_device(services_key: str, frame: bytes, with_shares: bool) -> LiveAnswer:
     """One camera frame through the network. On ZeroGPU this runs in a worker process: CPU data in and out."""
     engine = Services.find(services_key).engine
-    rgb = np.asarray(open_image(frame, engine.image_limits))  # H x W x 3 uint8
+    image = open_image(frame, engine.image_limits)  # RGB, the safe decoder of every upload
     if not with_shares:
-        return LiveAnswer(engine.top_classes(rgb))
+        return LiveAnswer(engine.top_classes(image))
     start = time.perf_counter()
-    x = array_to_tensor(rgb, engine.preprocess_spec).to(engine.device)  # 1 x 3 x 224 x 224
+    _, x = preprocess(image, engine.preprocess_spec)  # 1 x 3 x 224 x 224
+    x = x.to(engine.device)
     cap = capture(engine.fast, x)  # the 36 branch outputs and the logits, one forward
     top = topk(torch.from_numpy(cap.logits).softmax(dim=0))  # 1000 -> top-5
     shares = overview_shares(cap, STRIP_MEASURE)  # 9 x 4
