@@ -20,7 +20,7 @@ from support import ROOT
 
 PHOTO = ROOT / "assets" / "chelsea.png"
 TOOLS = {"classify", "branches", "attribute", "compare_attributions", "sanity_check", "attribute_branches",
-         "aux_heads", "report", "feature_visualization", "class_visualization", "dataset_examples"}
+         "aux_heads", "report", "feature_visualization", "class_visualization", "dataset_examples", "top5"}
 IMAGELESS = {"feature_visualization", "class_visualization"}  # they optimize an image: they take none
 
 
