@@ -24,7 +24,7 @@ from .gradio_fixes import install_atomic_cache_writes, install_mcp_output_fix
 from .i18n import i18n
 from .layout import build_page, css
 from .limits import apply_limits
-from .services import ASSETS, Services
+from .services import Services, example_photos
 from .settings import Settings
 from .zerogpu import ZEROGPU
 
@@ -105,6 +105,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         run_history=False,  # else each browser keeps every photo and result (shared classroom machines)
         mcp_server=settings.mcp_server,
         i18n=i18n(),
-        allowed_paths=[str(ASSETS)],  # the example photos, which a shared link puts into the photo input
+        # the example photos alone (not the rest of assets/): a shared link puts one into the photo input
+        allowed_paths=example_photos(),
         css=css(),
     )

@@ -165,7 +165,7 @@ def test_camera_jpeg_classifies_and_the_bomb_is_refused_within_one_memory_bound(
     assert bomb.growth < MEMORY_BOUND, f"the bombs took {bomb.growth / 2**20:.0f} MB at their peak"
 
 
-@pytest.mark.parametrize("target", ["/etc/passwd", "{root}/app.py", "app.py", "{root}/assets/chelsea.png",
+@pytest.mark.parametrize("target", ["/etc/passwd", "{root}/app.py", "app.py", "{root}/assets/README.md",
                                     "../../../../etc/passwd", "%2Fetc%2Fpasswd"])
 def test_no_file_outside_the_cache_is_served(app_server, target):
     url = app_server.url + "gradio_api/file=" + target.format(root=ROOT)
@@ -176,6 +176,14 @@ def test_no_file_outside_the_cache_is_served(app_server, target):
         status, body = error.code, error.read()
     assert status in (403, 404), f"{url} -> {status}"
     assert b"root:" not in body and b"import gradio" not in body
+
+
+def test_only_the_example_photos_are_served_from_assets(app_server):
+    """A shared link puts an example photo into the photo input, so the example photos (public: assets/README.md)
+    are served on purpose; nothing else of assets/ is (the README case above)."""
+    with urllib.request.urlopen(app_server.url + "gradio_api/file=" + str(ROOT / "assets" / "chelsea.png"),
+                                timeout=10) as response:
+        assert response.status == 200 and response.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize("target", ["/etc/passwd", "{root}/app.py"])
