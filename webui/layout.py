@@ -18,7 +18,7 @@ from .share import ShareLinks
 from .tabs.attributions import AttributionsTab
 from .tabs.aux_heads import AuxHeadsTab
 from .tabs.branches import BranchesTab
-from .tabs.classify import ClassifyTab
+from .tabs.classify import QUICK_CSS, ClassifyTab
 from .tabs.live import LIVE_CSS, LiveTab
 from .tabs.lesson import LessonTab
 from .tabs.report import ReportPanel
@@ -42,7 +42,7 @@ _BASE_CSS = """
 
 
 def css() -> str:
-    return _BASE_CSS + LIVE_CSS + toast_title_css()
+    return _BASE_CSS + QUICK_CSS + LIVE_CSS + toast_title_css()
 
 
 class Banner:
@@ -76,6 +76,7 @@ def build_page(services: Services) -> gr.Blocks:
             with gr.Column(scale=1, min_width=300, elem_id="photo-column"):
                 image = PhotoInput(label=label("common.image"), type="filepath",
                                    sources=["upload", "webcam", "clipboard"], height=250, elem_id="photo")
+                classify.build_quick()  # the photo's quick first answer (webui/tabs/classify.py)
                 # Examples only fill in the photo; the tabs react to its change event. No caching: nothing runs at
                 # start-up (no GPU needed on ZeroGPU), and cached results would freeze server-written text in the
                 # first visitor's language.

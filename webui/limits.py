@@ -105,6 +105,9 @@ class Limits:
     - ``live``: live camera frames classified at once, all viewers together (webui/live_gate.py): one on a CPU
       (one forward already uses every core; a second would only make both slower), ``light`` on a GPU. A frame
       arriving while that many run is dropped, never queued.
+    - ``quick``: the page's quick first answers (the photo's bytes in one direct request, outside Gradio's queue:
+      webui/first_answers.py) computed at once, all users together; the same rule as ``live``. A photo arriving
+      while that many run is left to its queued change event (as without the quick path).
     - ``cpu_fallback_s``: when ZeroGPU gives no GPU, a heavy event without a time budget of its own (the branch
       attribution; API callers passing budget 0) is answered from the CPU only if its estimate there fits in this
       many seconds; otherwise the reader is told why and to retry later.
@@ -116,13 +119,15 @@ class Limits:
     max_upload_mb: int = 50
     cpu_fallback_s: float = 120.0
     live: int = 1
+    quick: int = 1
 
     @classmethod
     def for_device(cls, device: str, *, queue_size: int = 64, max_upload_mb: int = 50,
                    cpu_fallback_s: float = 120.0) -> "Limits":
         light, heavy = {"cuda": (8, 2), "mps": (4, 1)}.get(device, (2, 1))
         return cls(light=light, heavy=heavy, queue_size=queue_size, max_upload_mb=max_upload_mb,
-                   cpu_fallback_s=cpu_fallback_s, live=1 if device == "cpu" else light)
+                   cpu_fallback_s=cpu_fallback_s, live=1 if device == "cpu" else light,
+                   quick=1 if device == "cpu" else light)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Limits":

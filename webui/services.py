@@ -30,6 +30,7 @@ from googlenet.photo_index import IndexSettings, PhotoIndex, index_photos, load_
 from googlenet.labels import TRANSLATED_LANGUAGES, translated_names
 
 from .limits import ZERO_GPU_TIME, Limits
+from .first_answers import FirstAnswers
 from .live_gate import LiveGate
 from .settings import Settings
 from .zerogpu import ZEROGPU, Ran, cpu_function, run_on_gpu, stream_on_gpu
@@ -96,6 +97,8 @@ class Services:
         self._examples_index: Optional[PhotoIndex] = None
         self._examples_lock = threading.Lock()
         self.live_gate = LiveGate(self.limits.live)  # the live camera's frames at once, and its counters
+        # the page's first answer per photo, shared by its quick request and its queued change event
+        self.first_answers: FirstAnswers = FirstAnswers(self.limits.quick)
         self.key = uuid.uuid4().hex
         self._cpu: Optional[Services] = None
         self._cpu_lock = threading.Lock()

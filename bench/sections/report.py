@@ -106,8 +106,8 @@ def _first_answer(f: dict) -> list[str]:
     out.append(_table(["what", "median ms"], rows))
     browser = f"browser ratio {b['ratio']} (target <= {f['targets']['browser']})" if b.get("available") else \
         f"browser: not available ({b.get('reason')})"
-    out.append(f"\n/classify ratio {c['ratio_classify']} (target <= {f['targets']['classify']}), /top5 ratio "
-               f"{c['ratio_top5']}; {browser}; targets met: {f['met']}")
+    out.append(f"\n/classify ratio {c['ratio_classify']} (target <= {f['targets']['classify']}), with the crop "
+               f"{c.get('ratio_classify_with_crop')}, /top5 {c['ratio_top5']}; {browser}; targets met: {f['met']}")
     return out
 
 

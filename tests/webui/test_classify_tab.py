@@ -14,7 +14,7 @@ from webui.settings import Settings
 
 def test_classify_endpoint_matches_in_process_engine(client, engine):
     for photo in EXAMPLE_PHOTOS:
-        label, crop_path, summary, raw = client.predict(handle_file(str(photo)), api_name="/classify")
+        label, crop_path, summary, raw = client.predict(handle_file(str(photo)), True, api_name="/classify")
         expected = engine.classify(photo)
         assert [c["label"] for c in label["confidences"]] == [s.name for s in expected.top]
         assert [s["index"] for s in raw["top"]] == [s.index for s in expected.top]
@@ -69,9 +69,10 @@ def test_classify_batched_adapter_keeps_other_requests_when_one_fails(services, 
     bad = tmp_path / "not-an-image.png"
     bad.write_bytes(b"this is not a png")
     images = [str(EXAMPLE_PHOTOS[0]), str(bad), str(EXAMPLE_PHOTOS[1])]
-    labels, crops, infos, raws = ClassifyTab(services).classify_batched(images)
+    labels, crops, infos, raws = ClassifyTab(services).classify_batched(images, [True, True, False])
     assert len(labels) == len(crops) == len(infos) == len(raws) == 3
     assert raws[1].get("error") and labels[1] == {} and crops[1] is None
+    assert crops[0].size == (224, 224) and crops[2] is None  # each request's own with_crop
     for i, photo in ((0, EXAMPLE_PHOTOS[0]), (2, EXAMPLE_PHOTOS[1])):
         expected = engine.classify(photo)
         assert [t["index"] for t in raws[i]["top"]] == [t.index for t in expected.top]

@@ -57,7 +57,7 @@ def test_corpus_file_through_the_app(client, corpus_dir, case: Case):
         assert message_pattern(case.error).match(message), message
         assert "Traceback" not in message and str(ROOT) not in message
         return
-    top5, crop, summary, raw = client.predict(handle_file(str(path)), api_name="/classify")
+    top5, crop, summary, raw = client.predict(handle_file(str(path)), True, api_name="/classify")
     assert len(raw["top"]) == 5 and len(top5["confidences"]) == 5
     with Image.open(crop) as image:
         assert image.size == (224, 224)
@@ -93,7 +93,7 @@ def test_rotated_phone_photo_is_classified_upright(client, corpus_dir, tmp_path)
     sideways_path.write_bytes(encode(photo().transpose(Image.Transpose.ROTATE_90), "JPEG"))
 
     def crop_of(path: Path) -> np.ndarray:
-        crop = client.predict(handle_file(str(path)), api_name="/classify")[1]
+        crop = client.predict(handle_file(str(path)), True, api_name="/classify")[1]
         with Image.open(crop) as image:
             return np.asarray(image.convert("RGB"), dtype=np.float32)
 
@@ -150,7 +150,7 @@ def test_camera_jpeg_classifies_and_the_bomb_is_refused_within_one_memory_bound(
     # Not warmed with the large file itself: memory freed after a first large decode would be reused by a second
     # one without growing the process, and the check could no longer fail.
     with PeakMemory(app_process.pid) as jpeg:
-        top5, crop, summary, raw = client.predict(handle_file(str(big)), api_name="/classify")
+        top5, crop, summary, raw = client.predict(handle_file(str(big)), True, api_name="/classify")
     assert len(raw["top"]) == 5
     with Image.open(crop) as image:
         assert image.size == (224, 224)

@@ -75,7 +75,7 @@ def test_the_public_endpoints_are_the_tools_and_each_is_described(mcp_app):
 
 def test_classify_as_a_tool_gives_the_top5_and_the_crop_as_an_image(mcp_app):
     async def work(session):
-        return await session.call_tool("classify", {"image": data_uri(PHOTO)})
+        return await session.call_tool("classify", {"image": data_uri(PHOTO), "with_crop": True})
 
     result = run_session(mcp_app.url, work)
     assert not result.isError, result.content

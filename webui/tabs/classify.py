@@ -4,36 +4,49 @@ The first answer comes first: when the photo changes, the page's first event ret
 neither encoded nor sent, no JSON, no summary) and keeps the result in the session; a chained event then shows the
 crop, the summary and the JSON from it, and only after that do the other tabs start their own work on the photo
 (``Page.after_first_answer``), so that nothing competes with the forward pass the reader is waiting for.
+
+The quick path (not under ZeroGPU, whose GPU only queued events get): when a photo is picked or dropped on the page,
+a small script (:data:`QUICK_JS`, in a ``gr.HTML`` beside the photo) sends its bytes at once in ONE direct request
+(Gradio's ``server_functions``: no upload first, no queue, no event stream) and shows the top-5 it gets back; the
+queued change event of the same upload then finds that result (webui/first_answers.py) instead of computing again.
+Measured: Gradio's upload, its queue and its event stream cost more than the forward pass (docs/performance.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import logging
 from typing import Any, Optional
 
 import gradio as gr
+from gradio.data_classes import DataWithFiles
 
 from googlenet.inference import Classification, TopClasses
 from googlenet.labels import shown_name
 from googlenet.messages import KeyedError
 
+from .. import zerogpu
 from ..endpoint import endpoint, wire
-from ..i18n import label, tr
+from ..first_answers import digest_of_bytes, digest_of_file
+from ..i18n import label, request_language, tr
 from ..limits import CLASSIFY_MAX_BATCH, ZERO_GPU_TIME, classify_batching
 from ..page import Page, cpu_note, notices_text, require_image
 from ..services import Services
 from ..zerogpu import Ran, gpu
 
 __all__ = ["ClassifyTab", "FirstAnswer", "classify_on_device", "classify_batch_on_device", "classify_outputs",
-           "details_outputs", "top5_labels"]
+           "details_outputs", "top5_labels", "QUICK_JS", "QUICK_CSS"]
+
+log = logging.getLogger(__name__)
 
 ClassifyOutputs = tuple[dict[str, float], Any, str, dict]
 
 
 @gpu(duration=ZERO_GPU_TIME.seconds())
-def classify_on_device(services_key: str, path: str) -> Classification:
-    """The forward pass. On ZeroGPU this runs in a worker process: it takes and returns CPU data only."""
-    return Services.find(services_key).engine.classify(path)
+def classify_on_device(services_key: str, source: str | bytes) -> Classification:
+    """The forward pass for a photo (its path, or its bytes). On ZeroGPU this runs in a worker process: it takes and
+    returns CPU data only."""
+    return Services.find(services_key).engine.classify(source)
 
 
 @gpu(duration=ZERO_GPU_TIME.seconds())
@@ -60,20 +73,78 @@ def top5_labels(result: Classification | TopClasses, lang: str) -> dict[str, flo
     return {shown_name(s.index, s.name, lang): s.probability for s in result.top}
 
 
-def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True) -> ClassifyOutputs:
-    """The four outputs of /classify for one result: label dict, crop, summary line, raw JSON."""
+def classify_outputs(ran: Ran[Classification], lang: str, *, toast: bool = True,
+                     with_crop: bool = True) -> ClassifyOutputs:
+    """The four outputs of /classify for one result: label dict, crop (None unless ``with_crop``), summary line, raw
+    JSON."""
     result = ran.value
     info = tr("classify.info", lang, weights=result.weights.message, device=result.device, ms=result.elapsed_ms)
     if result.weights.warning:
         info = f"**⚠️ {tr('weights.untrained', lang)}** · {info}"
     info += notices_text(result.notices, lang) + cpu_note(ran, lang, toast=toast)
-    return top5_labels(result, lang), result.crop, info, result.to_json()
+    return top5_labels(result, lang), result.crop if with_crop else None, info, result.to_json()
 
 
 def details_outputs(ran: Ran[Classification], lang: str) -> tuple[Any, str, dict]:
     """What follows the top-5 on the page: the crop, the summary line and the JSON."""
     _, crop, info, raw = classify_outputs(ran, lang)
     return crop, info, raw
+
+
+# The quick path's script (see the module docstring). It runs once per page (js_on_load of the gr.HTML beside the
+# photo). A photo picked in the file dialog goes, as bytes, to ``quick_top5`` at once, and Gradio's own handling of
+# the pick (its upload, then the change event) is held back until that answer is shown (or QUICK_HOLD_MS passed):
+# on two cores, the browser's work for the upload and the server's forward pass would otherwise slow each other
+# down. A dropped photo is sent in parallel (a drop cannot be replayed later). An answer is shown only if the photo
+# did not change meanwhile: every click, pick or drop starts a new "generation". Nothing here is needed for
+# correctness: when the request fails or the server is busy (null), the queued change event answers as before.
+QUICK_HOLD_MS = 1500
+QUICK_JS = r"""
+const state = window.__googlenetQuick || (window.__googlenetQuick = {generation: 0, attached: false, replays: new WeakSet()});
+state.send = async (file) => {
+  const generation = ++state.generation;
+  let answer = null;
+  try {
+    answer = await server.quick_top5({binary: true, data: {photo: file}});
+  } catch (error) {
+    console.debug('quick top-5 unavailable, the queued event answers', error);
+  }
+  if (answer && generation === state.generation) {
+    props.value = JSON.stringify(answer);
+    trigger('change');
+  }
+};
+const isImage = (file) => !!file && (file.type || '').startsWith('image/');
+const inPhoto = (node) => { const photo = document.getElementById('photo'); return !!photo && photo.contains(node); };
+if (!state.attached) {
+  state.attached = true;
+  document.addEventListener('click', () => { state.generation++; }, true);
+  document.addEventListener('change', (event) => {
+    const input = event.target;
+    if (state.replays.has(event) || !(input instanceof HTMLInputElement) || input.type !== 'file' || !inPhoto(input)) return;
+    const file = input.files && input.files[0];
+    if (!isImage(file)) return;
+    event.stopImmediatePropagation();  // Gradio's handler gets the pick after the quick answer
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const replay = new Event('change', {bubbles: true});
+      state.replays.add(replay);
+      input.dispatchEvent(replay);
+    };
+    setTimeout(release, __HOLD_MS__);
+    state.send(file).finally(() => requestAnimationFrame(release));
+  }, true);
+  document.addEventListener('drop', (event) => {
+    const file = event.dataTransfer && event.dataTransfer.files[0];
+    if (inPhoto(event.target) && isImage(file)) state.send(file);
+  }, true);
+}
+""".replace("__HOLD_MS__", str(QUICK_HOLD_MS))
+QUICK_CSS = "#quick-top5 { display: none !important; }\n"
+# The browser-only event that puts the quick answer (Gradio's Label data, as the server wrote it) into the top-5.
+_SHOW_QUICK_JS = "(answer) => answer ? JSON.parse(answer) : undefined"
 
 
 @dataclass(frozen=True)
@@ -89,18 +160,37 @@ class ClassifyTab:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.top5_label: Optional[gr.Label] = None
+        self.quick: Optional[gr.HTML] = None
+
+    def build_quick(self) -> Optional[gr.HTML]:
+        """The quick path's script, placed beside the photo (rendered whichever tab is open). None under ZeroGPU,
+        whose GPU only queued events get (``zerogpu.ZEROGPU`` read now: tests reload that module)."""
+        if zerogpu.ZEROGPU:
+            return None
+
+        def quick_top5(data: Any, request: gr.Request) -> Optional[dict]:  # the name the script calls
+            return self.quick_top5(data, request)
+
+        # nothing to see: its value (the last quick answer) only feeds the top-5; hidden by QUICK_CSS, still mounted
+        self.quick = gr.HTML("", html_template="", elem_id="quick-top5", js_on_load=QUICK_JS,
+                             server_functions=[quick_top5], container=False, padding=False, apply_default_css=False)
+        return self.quick
 
     @endpoint()
-    def classify(self, image: Optional[str], *, lang: str) -> ClassifyOutputs:
+    def classify(self, image: Optional[str], with_crop: bool = False, *, lang: str) -> ClassifyOutputs:
         """The 1,000-class ImageNet prediction of GoogLeNet (Inception v1, torchvision's weights) for one photo.
 
         Args:
             image: The photo: JPEG (up to 200 megapixels), PNG, WebP, HEIC/HEIF, AVIF, BMP, TIFF, GIF or ICO.
+            with_crop: Also return the 224x224 crop the network saw (an image file to download; off by default).
         Returns:
-            The top-5 classes with their probabilities, the 224x224 crop the network saw, a one-line summary \
-            (weights, device, time) and the same result as JSON (top-5 with class index, name and probability).
+            The top-5 classes with their probabilities, the 224x224 crop the network saw (None unless with_crop), \
+            a one-line summary (weights, device, time) and the same result as JSON (top-5 with class index, name \
+            and probability).
         """
-        return classify_outputs(self.services.on_device(classify_on_device, require_image(image)), lang)
+        ran = self.services.on_device(classify_on_device, require_image(image))
+        return classify_outputs(ran, lang, with_crop=bool(with_crop))
 
     @endpoint()
     def top5(self, image: Optional[str], *, lang: str) -> dict[str, float]:
@@ -119,8 +209,30 @@ class ClassifyTab:
         """The page's photo changed: its top-5 now (the details follow), or clear it when the photo was removed."""
         if not image:
             return None, None
-        ran = self.services.on_device(classify_on_device, image)
+        # the photo's quick request may have computed (or be computing) this very result: one forward pass
+        ran = self.services.first_answers.get(digest_of_file(image),
+                                              lambda: self.services.on_device(classify_on_device, image))
         return top5_labels(ran.value, lang), FirstAnswer(image, ran)
+
+    def quick_top5(self, data: Any, request: Optional[gr.Request] = None) -> Optional[dict]:
+        """The quick path's request (see the module docstring): the photo's bytes in, the top-5 as Gradio's Label
+        data out, in the reader's language. None when the page should wait for its queued event instead: the server
+        is busy, the request is not one photo, or the photo is bad (the queued event tells the reader why)."""
+        files = data.files if isinstance(data, DataWithFiles) else []
+        if len(files) != 1 or not files[0][1] or self.top5_label is None:
+            return None
+        content: bytes = files[0][1]
+        lang = request_language(request)
+        try:
+            ran = self.services.first_answers.get(
+                digest_of_bytes(content), lambda: self.services.on_device(classify_on_device, content), quick=True)
+        except KeyedError as exc:  # a photo the reader must fix: the queued event says so, in their language
+            log.info("quick top-5: %s; the queued event answers", exc.key)
+            return None
+        if ran is None:
+            log.debug("quick top-5: busy; the queued event answers")
+            return None
+        return self.top5_label.postprocess(top5_labels(ran.value, lang)).model_dump()
 
     @endpoint()
     def details(self, image: Optional[str], answer: Optional[FirstAnswer], *, lang: str) -> tuple[Any, str, Any]:
@@ -131,7 +243,8 @@ class ClassifyTab:
         return details_outputs(answer.ran, lang)
 
     @endpoint()
-    def classify_batched(self, images: list[Optional[str]], *, lang: str) -> tuple[list, list, list, list]:
+    def classify_batched(self, images: list[Optional[str]], with_crops: list[bool], *, lang: str
+                         ) -> tuple[list, list, list, list]:
         """/classify with batch=True: lists in, one list per output (see :func:`classify_batch_on_device`). A failed
         photo gets an empty label and the message. Gradio passes the first request of the batch, so all answers are
         in its language."""
@@ -142,12 +255,12 @@ class ClassifyTab:
                 message = result.text(lang)
                 answers.append(({}, None, f"**{message}**", {"error": message}))
                 continue
-            answers.append(classify_outputs(Ran(result, ran.on_cpu), lang, toast=i == 0))
+            answers.append(classify_outputs(Ran(result, ran.on_cpu), lang, toast=i == 0, with_crop=bool(with_crops[i])))
         return tuple(list(column) for column in zip(*answers))  # type: ignore[return-value]
 
     def build(self, page: Page, report_panel: Any) -> None:
         with gr.Tab(label("classify.tab"), id="classify"):
-            top5 = gr.Label(num_top_classes=5, label=label("classify.top5"), elem_id="top5")
+            self.top5_label = top5 = gr.Label(num_top_classes=5, label=label("classify.top5"), elem_id="top5")
             info = gr.Markdown(elem_id="classify-info")
             with gr.Row():
                 crop = gr.Image(label=label("classify.crop"), type="pil", interactive=False, elem_id="crop",
@@ -160,16 +273,20 @@ class ClassifyTab:
             # each); API clients call /classify and /top5, carried by hidden triggers so they reject a missing image.
             api_trigger = gr.Button(visible=False)
             top5_trigger = gr.Button(visible=False)
+            with_crop = gr.Checkbox(False, visible=False, label="with_crop")  # /classify's option (API only)
             answer = gr.State(None)
         outputs = [top5, crop, info, raw]
         if classify_batching(self.services.settings):
             # Dynamic batching (GPU): concurrent /classify requests waiting in the queue go through ONE forward
             # pass. Same api_name, same inputs/outputs per request: Gradio splits the batch back per user.
-            wire(api_trigger.click, self.classify_batched, page.image, outputs, api_name="classify", batch=True,
-                 max_batch_size=CLASSIFY_MAX_BATCH)
+            wire(api_trigger.click, self.classify_batched, [page.image, with_crop], outputs, api_name="classify",
+                 batch=True, max_batch_size=CLASSIFY_MAX_BATCH)
         else:
-            wire(api_trigger.click, self.classify, page.image, outputs, api_name="classify")
+            wire(api_trigger.click, self.classify, [page.image, with_crop], outputs, api_name="classify")
         wire(top5_trigger.click, self.top5, page.image, top5, api_name="top5")
         first = wire(page.image.change, self.first_answer, page.image, [top5, answer])
         details = wire(first.then, self.details, [page.image, answer], [crop, info, raw])
         page.after_first_answer = details.then
+        if self.quick is not None:  # browser only: the quick answer into the top-5 (no request, no queue)
+            self.quick.change(None, inputs=self.quick, outputs=top5, js=_SHOW_QUICK_JS, api_visibility="private",
+                              show_progress="hidden", queue=False)
