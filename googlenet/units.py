@@ -8,14 +8,14 @@ concatenated output follows from the branch widths, which are read from the mode
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
 import torch.nn as nn
 
 from .messages import KeyedError
 from .model import BRANCHES, INCEPTION_MODULES, ConvBlock, GoogLeNet, Inception
 
-__all__ = ["Unit", "UnitLocation", "UnitError", "branch_widths", "locate", "all_units"]
+__all__ = ["Unit", "UnitLocation", "UnitError", "branch_widths", "channel_index", "locate", "all_units"]
 
 
 class UnitError(KeyedError, ValueError):
@@ -66,6 +66,21 @@ def branch_widths(model: GoogLeNet, module: str) -> tuple[int, ...]:
         last: nn.Conv2d = blocks[-1].conv
         widths.append(int(last.out_channels))
     return tuple(widths)
+
+
+def channel_index(value: Any, module: str, branch: str) -> int:
+    """A channel index from the page or the API: a whole number (a whole float from a Number box is fine).
+
+    Only its form is checked here, without the model: whether it is within the branch's width is :func:`locate`'s
+    check (which raises the same ``errors.channel_range``, with the last valid index).
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if isinstance(value, bool) or not number.is_integer():
+        raise UnitError("errors.channel_range", value=value, module=module, branch=branch, last="?")
+    return int(number)
 
 
 def locate(model: GoogLeNet, module: str, branch: str, channel: int) -> UnitLocation:

@@ -21,6 +21,9 @@ from googlenet.weights import WeightsInfo, WeightsKind, load_model, sha256_of  #
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
+# The browser tests' shared steps assert too: rewritten like a test module's asserts, they report the values compared
+pytest.register_assert_rewrite("tests.webui.browser_support")
+
 
 @pytest.fixture(scope="session")
 def random_state_dict() -> dict[str, torch.Tensor]:

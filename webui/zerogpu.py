@@ -206,6 +206,22 @@ class Ran(Generic[T]):
         return Message("zerogpu.on_cpu", {"reason": self.on_cpu})
 
 
+def _gpu_lost(task: Callable[..., Any], exc: Exception, *, to_cpu: bool) -> Optional[Message]:
+    """The part of :func:`run_on_gpu` and :func:`stream_on_gpu` that handles an exception from the task: None when
+    it is not ZeroGPU's (the caller re-raises it as it is); otherwise the reason, logged, and :class:`GpuUnavailable`
+    raised unless the caller answers from the CPU (``to_cpu``)."""
+    failure = gpu_failure(exc)
+    if failure is None:
+        return None
+    reason = failure_reason(exc)
+    log.warning("%s: ZeroGPU %s (%s: %s)%s", getattr(task, "__name__", task), failure.value,
+                getattr(exc, "title", type(exc).__name__), getattr(exc, "message", exc),
+                "; answering from the CPU" if to_cpu else "")
+    if not to_cpu:
+        raise GpuUnavailable("zerogpu.unavailable", reason=reason) from exc
+    return reason
+
+
 def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]] = None,
                too_slow: tuple[type[KeyedError], ...] = (), **kwargs: Any) -> Ran[T]:
     """``task(*args, **kwargs)`` (on the GPU under ZeroGPU). If ZeroGPU gives no GPU or the task fails there:
@@ -214,15 +230,9 @@ def run_on_gpu(task: Callable[..., T], *args: Any, cpu: Optional[Callable[[], T]
     try:
         return Ran(task(*args, **kwargs))
     except Exception as exc:  # noqa: BLE001 - only ZeroGPU's own failures are handled; the rest is re-raised
-        failure = gpu_failure(exc)
-        if failure is None:
-            raise
-        reason = failure_reason(exc)
-        log.warning("%s: ZeroGPU %s (%s: %s)%s", getattr(task, "__name__", task), failure.value,
-                    getattr(exc, "title", type(exc).__name__), getattr(exc, "message", exc),
-                    "; answering from the CPU" if cpu is not None else "")
-        if cpu is None:
-            raise GpuUnavailable("zerogpu.unavailable", reason=reason) from exc
+        reason = _gpu_lost(task, exc, to_cpu=cpu is not None)
+        if reason is None:
+            raise  # not ZeroGPU's (and without a cpu, _gpu_lost has raised GpuUnavailable)
         try:
             value = cpu()
         except too_slow as refused:
@@ -243,14 +253,8 @@ def stream_on_gpu(task: Callable[..., Iterator[T]], *args: Any, cpu: Optional[Ca
             yield Ran(value)
         return
     except Exception as exc:  # noqa: BLE001 - only ZeroGPU's own failures are handled; the rest is re-raised
-        failure = gpu_failure(exc)
-        if failure is None:
-            raise
-        reason = failure_reason(exc)
-        log.warning("%s: ZeroGPU %s (%s: %s)%s", getattr(task, "__name__", task), failure.value,
-                    getattr(exc, "title", type(exc).__name__), getattr(exc, "message", exc),
-                    "; answering from the CPU" if cpu is not None and not started else "")
-        if cpu is None or started:
-            raise GpuUnavailable("zerogpu.unavailable", reason=reason) from exc
+        reason = _gpu_lost(task, exc, to_cpu=cpu is not None and not started)
+        if reason is None:
+            raise  # not ZeroGPU's (and without a cpu, or once started, _gpu_lost has raised GpuUnavailable)
     for value in cpu():
         yield Ran(value, on_cpu=reason)

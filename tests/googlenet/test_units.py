@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from googlenet.model import BRANCHES, INCEPTION_MODULES, TRUNK, GoogLeNet
-from googlenet.units import Unit, UnitError, all_units, branch_widths, locate
+from googlenet.units import Unit, UnitError, all_units, branch_widths, channel_index, locate
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,26 @@ def test_bad_units_are_keyed_errors(model, module, branch, channel, key):
         locate(model, module, branch, channel)
     assert info.value.key == key
     assert "채널" in info.value.text("ko") or key != "errors.channel_range"
+
+
+@pytest.mark.parametrize("value,index", [(5, 5), (5.0, 5), ("7", 7), (0, 0)])
+def test_channel_index_takes_whole_numbers_from_the_page(value, index):
+    assert channel_index(value, "inception4a", "branch1") == index
+    assert type(channel_index(value, "inception4a", "branch1")) is int
+
+
+@pytest.mark.parametrize("value", [2.5, float("nan"), float("inf"), "x", None, True, [1]])
+def test_channel_index_refuses_what_is_not_a_whole_number(value):
+    with pytest.raises(UnitError) as info:
+        channel_index(value, "inception4a", "branch2")
+    assert info.value.key == "errors.channel_range"
+    assert info.value.params["module"] == "inception4a" and info.value.params["branch"] == "branch2"
+
+
+@pytest.mark.parametrize("value", [192, 192.0, -1, "-1"])
+def test_an_out_of_range_channel_index_raises_when_located(model, value):
+    # channel_index checks the form without the model; the branch's width is locate's check, with the same key
+    channel = channel_index(value, "inception4a", "branch1")
+    with pytest.raises(UnitError) as info:
+        locate(model, "inception4a", "branch1", channel)
+    assert info.value.key == "errors.channel_range" and info.value.params["last"] == 191

@@ -6,145 +6,30 @@ EVERY tab on the page and runs that tab's main action, saving screenshots to ``t
 entry in :data:`TAB_STEPS` fails the test, so a new tab cannot land without a browser check: to add one, write a
 ``<tab>_steps(page, lang, shot)`` function and add its label key to the table.
 
-Chromium missing: skipped with the reason, except under CI (``CI=true``), where the tests fail instead.
-``make test`` (browser-deps) installs Debian's chromium and fonts-noto-cjk where it runs as root.
+The browser, the page session and the shared steps are tests/webui/browser_support.py's (Chromium missing: skipped,
+or failed under CI).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from PIL import Image
 
-from support import ARTIFACTS, ASSETS
+from support import ARTIFACTS
 from webui.i18n import tr
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORTS: dict[str, dict[str, int]] = {
-    "desktop": {"width": 1280, "height": 720},  # a classroom projector
-    "phone": {"width": 390, "height": 844},
-}
-LOCALES = {"en": "en-US", "ko": "ko-KR"}
-PHOTO = ASSETS / "chelsea.png"
-TIMEOUT_MS = 120_000  # generous: CI machines are slow and the CPU is shared
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def on_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
-
-
-def require_browser() -> None:
-    """Skip (or, on CI, fail) with a clear reason when the browser cannot run here."""
-    problem = None
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        problem = (f"Chromium not found at {CHROMIUM}: run `make browser-deps` as root on Debian "
-                   "(apt-get install chromium fonts-noto-cjk) or set CHROMIUM_PATH")
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is missing: pip install -r requirements-dev.txt"
-    if problem:
-        if on_ci():
-            pytest.fail(problem)
-        pytest.skip(problem)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@dataclass
-class Session:
-    page: object  # playwright.sync_api.Page
-    lang: str
-    viewport: str
-
-    def shot(self, name: str, full_page: bool = False) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{self.viewport}-{self.lang}-{name}.png"
-        self.page.screenshot(path=str(path), full_page=full_page)
-        return path
-
-
-@pytest.fixture()
-def open_page(browser, app_server):
-    """open_page(lang, viewport) -> Session: a fresh browser context with that locale (navigator.language and
-    Accept-Language) and window size, on the loaded page."""
-    contexts = []
-
-    def open_(lang: str, viewport: str) -> Session:
-        context = browser.new_context(locale=LOCALES[lang], viewport=VIEWPORTS[viewport],
-                                      extra_http_headers={"Accept-Language": f"{LOCALES[lang]},{lang};q=0.9"})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(app_server.url, wait_until="domcontentloaded")
-        page.wait_for_selector("#photo")
-        page.get_by_text(tr("common.title", lang), exact=True).first.wait_for()
-        return Session(page, lang, viewport)
-
-    yield open_
-    for context in contexts:
-        context.close()
-
+from .browser_support import (HANGUL, LESSON_VIEWS, VIEWPORTS, Session,  # noqa: F401 - fixtures
+                              assert_no_untranslated_keys, browser, choose, load_app, new_context, open_page,
+                              open_tab, upload_photo, wait_for_image, wait_for_top5)
 
 # ---------------------------------------------------------------------------------------------------------------
-# Shared steps
+# Page checks of the flows below (the shared steps are browser_support's)
 # ---------------------------------------------------------------------------------------------------------------
-
-
-def upload_photo(s: Session, photo: Path = PHOTO) -> None:
-    s.page.set_input_files("#photo input[type=file]", str(photo))
-    wait_for_top5(s)
-
-
-def wait_for_top5(s: Session, elem_id: str = "top5") -> list[str]:
-    """The five class names shown by the Label: ImageNet categories as the page's language shows them ("tabby";
-    "얼룩 고양이 (tabby)" in Korean)."""
-    from googlenet.labels import display_names
-
-    rows = s.page.locator(f"#{elem_id} .confidence-set")
-    rows.nth(4).wait_for()
-    names = [n.strip() for n in s.page.locator(f"#{elem_id} .confidence-set .text").all_inner_texts()]
-    assert len(names) == 5, names
-    shown = set(display_names(s.lang))
-    assert all(name in shown for name in names), names
-    return names
-
-
-def open_tab(s: Session, label: str) -> None:
-    """Click a tab by its visible label (through the overflow menu when the screen is too narrow for all)."""
-    tab = s.page.get_by_role("tab", name=label, exact=True)
-    if tab.count() and tab.first.is_visible():
-        tab.first.click()
-    else:
-        s.page.locator(".overflow-menu button").first.click()
-        s.page.locator(".overflow-dropdown button", has_text=label).first.click()
-    s.page.get_by_role("tab", name=label, exact=True).first.wait_for()
 
 
 def tab_labels(s: Session) -> list[str]:
@@ -182,11 +67,6 @@ def assert_first_view_fits(s: Session) -> None:
     s.shot("first-view")
 
 
-def assert_no_untranslated_keys(s: Session) -> None:
-    body = s.page.inner_text("body")
-    assert "__i18n__" not in body and "translation_metadata" not in body, "an I18N key was shown untranslated"
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # Per-tab steps: the tab is open and a photo is uploaded; run the tab's main action and check what it shows.
 # ---------------------------------------------------------------------------------------------------------------
@@ -211,17 +91,6 @@ def classify_steps(s: Session) -> None:
     shutil.copy(path, ARTIFACTS / f"report-{s.lang}.png")
     s.page.locator("#report-file").scroll_into_view_if_needed()
     s.shot("report")
-
-
-def wait_for_image(s: Session, elem_id: str, timeout_ms: int | None = None) -> None:
-    """An output gr.Image has received a picture."""
-    s.page.locator(f"#{elem_id} img").first.wait_for(timeout=timeout_ms)
-
-
-def choose(s: Session, elem_id: str, option: str) -> None:
-    """Pick an option of a gr.Dropdown by its visible text."""
-    s.page.locator(f"#{elem_id} input").first.click()
-    s.page.get_by_role("option", name=option, exact=True).first.click()
 
 
 def branches_steps(s: Session) -> None:
@@ -264,14 +133,11 @@ def lesson_steps(s: Session) -> None:
     """Every step of the lesson with Next, each with its text and its live view (from the page's photo)."""
     from webui.tabs.lesson import STEPS
 
-    views = {"photo": "#lesson-photo img", "top5": "#lesson-top5 .confidence-set", "crop": "#lesson-crop img",
-             "modules": "#lesson-modules img", "attribution": "#lesson-attribution img", "aux": "#lesson-aux img",
-             "unit": "#lesson-unit p"}
     for i, step in enumerate(STEPS):
         if i:
             s.page.locator(f"#lesson-next-{STEPS[i - 1].name}").click()
         s.page.locator(f"#lesson-text-{step.name}").get_by_text(tr(step.text, s.lang)[:12]).first.wait_for()
-        s.page.locator(views[step.name]).first.wait_for(timeout=180_000)
+        s.page.locator(LESSON_VIEWS[step.name]).first.wait_for(timeout=180_000)
     assert "lesson." not in s.page.inner_text("#lesson")
     s.page.locator("#lesson").scroll_into_view_if_needed()
     s.shot("lesson")
@@ -314,7 +180,7 @@ TAB_STEPS: dict[str, Callable[[Session], None]] = {
 
 @pytest.mark.parametrize(("lang", "viewport"), [("en", "desktop"), ("ko", "phone"), ("ko", "desktop"),
                                                  ("en", "phone")])
-def test_full_flow(open_page, lang: str, viewport: str) -> None:
+def test_full_flow(open_page, lang: str, viewport: str) -> None:  # noqa: F811 - the fixture
     """Page in one language and size: chrome translated, photo classified, every tab's main action works."""
     s = open_page(lang, viewport)
     page = s.page
@@ -371,7 +237,7 @@ def check_report_includes_branches_and_attribution(s: Session) -> None:
     assert attribution.std() > 25, f"attribution missing from the report (std {attribution.std():.1f})"
 
 
-def test_errors_about_box_and_examples(open_page) -> None:
+def test_errors_about_box_and_examples(open_page) -> None:  # noqa: F811 - the fixture
     """Korean: the no-photo error (server-written, chosen from Accept-Language) and its heading; the About box;
     an example photo is classified when clicked."""
     s = open_page("ko", "desktop")
@@ -405,7 +271,7 @@ def test_errors_about_box_and_examples(open_page) -> None:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def test_every_request_of_the_page_goes_to_the_app_itself(browser, app_server) -> None:
+def test_every_request_of_the_page_goes_to_the_app_itself(browser, app_server) -> None:  # noqa: F811 - the fixture
     """Every tab's main action, recording every request the page makes (documents, scripts, styles, fonts,
     images, API calls, websockets): none may leave for another host (a font or script CDN, analytics). Requests
     elsewhere are answered with a network error, as in an offline classroom, and fail the test."""
@@ -424,17 +290,13 @@ def test_every_request_of_the_page_goes_to_the_app_itself(browser, app_server) -
             foreign.append(url)
             route.abort("internetdisconnected")
 
-    context = browser.new_context(locale="en-US", viewport=VIEWPORTS["desktop"],
-                                  extra_http_headers={"Accept-Language": "en-US,en;q=0.9"})
+    context = new_context(browser, "en", "desktop")
     try:
-        context.set_default_timeout(TIMEOUT_MS)
         context.route("**/*", on_route)
         page = context.new_page()
         page.on("websocket", lambda ws: (seen.append(ws.url), urlsplit(ws.url).netloc != app_host
                                          and foreign.append(ws.url)))
-        page.goto(app_server.url, wait_until="load")  # not "networkidle": the page keeps its event stream open
-        page.wait_for_selector("#photo")
-        page.get_by_text(tr("common.title", "en"), exact=True).first.wait_for()
+        load_app(page, app_server.url, "en", wait_until="load")  # not "networkidle": the event stream stays open
         s = Session(page, "en", "desktop")
         upload_photo(s)
         known = {tr(key, "en"): steps for key, steps in TAB_STEPS.items()}

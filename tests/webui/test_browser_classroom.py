@@ -1,6 +1,7 @@
 """The classroom in a real browser: Korean class names on the Korean page (the top-5, the target picker searched in
 Hangul), the lesson in both languages with the example photos only, and a shared link that reopens the same view.
-Uses the helpers of tests/webui/test_browser.py (headless Chromium through Playwright, the app served by the test).
+Uses the helpers of tests/webui/browser_support.py (headless Chromium through Playwright, the app served by the
+test).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from googlenet.model import module_display_name
 from webui.i18n import tr
 from webui.tabs.lesson import STEPS
 
-from .test_browser import (HANGUL, Session, assert_no_untranslated_keys, browser, choose,  # noqa: F401
-                           open_page, open_tab, wait_for_image, wait_for_top5)
+from .browser_support import (HANGUL, LESSON_VIEWS, Session, assert_no_untranslated_keys, browser,  # noqa: F401
+                              choose, open_page, open_tab, wait_for_image, wait_for_top5)
 
 TABBY = 281
 
@@ -70,15 +71,12 @@ def test_every_lesson_step_renders_with_an_example_photo(open_page, lang: str) -
     open_tab(s, tr("lesson.tab", lang))
     s.page.locator("#lesson").get_by_text(tr(STEPS[0].title, lang), exact=True).first.wait_for()
     click_example(s, "coffee", where="#lesson-examples")
-    views = {"photo": "#lesson-photo img", "top5": "#lesson-top5 .confidence-set", "crop": "#lesson-crop img",
-             "modules": "#lesson-modules img", "attribution": "#lesson-attribution img", "aux": "#lesson-aux img",
-             "unit": "#lesson-unit p"}
     for i, step in enumerate(STEPS):
         if i:
             s.page.locator(f"#lesson-next-{STEPS[i - 1].name}").click()
         text = s.page.locator(f"#lesson-text-{step.name}")
         text.get_by_text(tr(step.text, lang)[:12]).first.wait_for()
-        s.page.locator(views[step.name]).first.wait_for(timeout=180_000)
+        s.page.locator(LESSON_VIEWS[step.name]).first.wait_for(timeout=180_000)
         shown = text.inner_text()
         assert "lesson." not in shown and "__i18n__" not in shown
         assert bool(HANGUL.search(shown)) == (lang == "ko"), shown

@@ -1,11 +1,11 @@
 """In a real browser, in Korean: the Units tab's dataset examples appear for the photo on the page, with the crops
-where the unit fires most, the overlay and the photo's own crops (the session helpers are test_browser.py's)."""
+where the unit fires most, the overlay and the photo's own crops (the session helpers are browser_support.py's)."""
 
 from __future__ import annotations
 
 from webui.i18n import tr
 
-from .test_browser import browser, open_page, open_tab, upload_photo  # noqa: F401 - fixtures and helpers
+from .browser_support import browser, open_page, open_tab, upload_photo  # noqa: F401 - fixtures and helpers
 
 
 def test_dataset_examples_appear_in_the_units_tab(open_page) -> None:  # noqa: F811

@@ -3,23 +3,14 @@ made, and they follow by themselves."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("browser_helpers", Path(__file__).with_name("test_browser.py"))
-browser_helpers = sys.modules.setdefault("browser_helpers", importlib.util.module_from_spec(_spec))
-if not hasattr(browser_helpers, "Session"):
-    _spec.loader.exec_module(browser_helpers)  # the shared session helpers (test_browser.py), not its tests
-
-browser = browser_helpers.browser  # the module-scoped Chromium fixture
-open_page = browser_helpers.open_page
+from .browser_support import PHOTO, browser, open_page, wait_for_image, wait_for_top5  # noqa: F401 - fixtures
 
 DETAILS_DELAY_S = 6.0
 
 
-def test_top5_shows_before_the_crop_and_json_which_follow(open_page, monkeypatch) -> None:
+def test_top5_shows_before_the_crop_and_json_which_follow(open_page, monkeypatch) -> None:  # noqa: F811
     import webui.tabs.classify as classify
 
     real = classify.details_outputs
@@ -31,13 +22,13 @@ def test_top5_shows_before_the_crop_and_json_which_follow(open_page, monkeypatch
     monkeypatch.setattr(classify, "details_outputs", slow_details)
     s = open_page("en", "desktop")
     start = time.monotonic()
-    s.page.set_input_files("#photo input[type=file]", str(browser_helpers.PHOTO))
-    names = browser_helpers.wait_for_top5(s)
+    s.page.set_input_files("#photo input[type=file]", str(PHOTO))
+    names = wait_for_top5(s)
     shown_after = time.monotonic() - start
     assert s.page.locator("#crop img").count() == 0, "the crop came with the top-5"
     assert shown_after < DETAILS_DELAY_S, shown_after
-    browser_helpers.wait_for_image(s, "crop")
+    wait_for_image(s, "crop")
     assert time.monotonic() - start >= DETAILS_DELAY_S
     s.page.locator("#classify-info").get_by_text("ms").first.wait_for()
-    assert browser_helpers.wait_for_top5(s) == names
+    assert wait_for_top5(s) == names
     s.shot("first-answer")

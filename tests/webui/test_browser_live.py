@@ -4,8 +4,6 @@ looped); the live top-5 updates several times, changes when the photo in the cli
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 from pathlib import Path
 from typing import Iterator
@@ -16,10 +14,7 @@ from PIL import Image
 
 from support import ASSETS
 
-_spec = importlib.util.spec_from_file_location("browser_helpers", Path(__file__).with_name("test_browser.py"))
-browser_helpers = sys.modules.setdefault("browser_helpers", importlib.util.module_from_spec(_spec))
-if not hasattr(browser_helpers, "Session"):
-    _spec.loader.exec_module(browser_helpers)  # the shared session helpers (test_browser.py), not its tests
+from .browser_support import Session, launch_chromium, new_context, open_tab, require_browser, wait_for_top5
 
 WIDTH, HEIGHT, FPS, SECONDS_EACH = 320, 240, 10, 2
 # With the tests' random weights these two differ in their top-5 (the top-1 is the same for every photo).
@@ -61,16 +56,11 @@ def write_y4m(path: Path, photos: tuple[Path, ...]) -> Path:
 
 @pytest.fixture(scope="module")
 def camera_browser(tmp_path_factory) -> Iterator[object]:
-    browser_helpers.require_browser()
-    from playwright.sync_api import sync_playwright
-
+    require_browser()  # before the clip is made
     clip = write_y4m(tmp_path_factory.mktemp("camera") / "clip.y4m", CLIP_PHOTOS)
-    args = browser_helpers.CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                                            f"--use-file-for-fake-video-capture={clip}"]
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(browser_helpers.CHROMIUM), headless=True, args=args)
+    with launch_chromium(["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                          f"--use-file-for-fake-video-capture={clip}"]) as chromium:
         yield chromium
-        chromium.close()
 
 
 def live_names(page) -> tuple[str, ...]:
@@ -94,7 +84,7 @@ def start_camera(s) -> None:
     """Open the Live tab, grant the (fake) camera and start streaming."""
     from webui.i18n import tr
 
-    browser_helpers.open_tab(s, tr("live.tab", s.lang))
+    open_tab(s, tr("live.tab", s.lang))
     s.page.locator("#live-camera [title='grant webcam access'] button").click()
     s.page.locator("#live-camera video").first.wait_for()
     s.page.locator("#live-camera .button-wrap button").first.click()  # start streaming
@@ -104,15 +94,12 @@ def test_live_top5_follows_the_camera_pauses_and_freezes(camera_browser, app_ser
     from googlenet.labels import CATEGORIES
     from webui.i18n import tr
 
-    context = camera_browser.new_context(locale="en-US", viewport=browser_helpers.VIEWPORTS["desktop"],
-                                         extra_http_headers={"Accept-Language": "en-US,en;q=0.9"},
-                                         permissions=["camera"])
+    context = new_context(camera_browser, "en", "desktop", permissions=["camera"])
     try:
-        context.set_default_timeout(browser_helpers.TIMEOUT_MS)
         page = context.new_page()
         page.goto(app_server.url, wait_until="domcontentloaded")
         page.wait_for_selector("#photo")
-        s = browser_helpers.Session(page, "en", "desktop")
+        s = Session(page, "en", "desktop")
         gate = app_server.app.services.live_gate
         before = gate.counts()
         start_camera(s)
@@ -140,13 +127,13 @@ def test_live_top5_follows_the_camera_pauses_and_freezes(camera_browser, app_ser
         # Freeze: the frame on screen becomes the page's photo, and the Classify tab answers for it.
         page.locator("#live-freeze").click()
         page.locator("#photo img").first.wait_for()
-        browser_helpers.open_tab(s, tr("classify.tab", "en"))
-        frozen = browser_helpers.wait_for_top5(s)
+        open_tab(s, tr("classify.tab", "en"))
+        frozen = wait_for_top5(s)
         assert len(frozen) == 5
         s.shot("live-frozen")
 
         # Resume: the updates start again.
-        browser_helpers.open_tab(s, tr("live.tab", "en"))
+        open_tab(s, tr("live.tab", "en"))
         page.locator("#live-resume").click()
         page.locator("#live-pause").wait_for()
         resumed_from = gate.counts().classified

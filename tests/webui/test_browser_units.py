@@ -1,5 +1,5 @@
 """In a real browser: a click on one of the branches tab's most active channels opens the Units tab with that unit
-chosen and shows its feature visualization (the session helpers are test_browser.py's)."""
+chosen and shows its feature visualization (the session helpers are browser_support.py's)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 from webui.i18n import tr
 
-from .test_browser import browser, open_page, open_tab, upload_photo  # noqa: F401 - fixtures and helpers
+from .browser_support import browser, open_page, open_tab, upload_photo  # noqa: F401 - fixtures and helpers
 
 
 def test_a_click_on_a_top_channel_shows_its_visualization(open_page) -> None:  # noqa: F811

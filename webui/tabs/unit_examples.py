@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 import gradio as gr
 import numpy as np
@@ -21,7 +21,7 @@ from PIL import Image
 from googlenet.photo_index import (Example, crop_at, firing_map, index_examples, ranked, top_positions,
                                    unit_geometry)
 from googlenet.render.branches import overlay_heat
-from googlenet.units import UnitError, UnitLocation, locate
+from googlenet.units import UnitError, UnitLocation, channel_index, locate
 
 from ..endpoint import endpoint, wire
 from ..i18n import label, tr
@@ -53,17 +53,6 @@ class DatasetExamples:
     field_size: int
     field_jump: int
     grid: tuple[int, int]
-
-
-def _channel(value: Any, module: str, branch: str) -> int:
-    """A channel index from the page or the API (a whole float from a Number box is fine)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not number.is_integer():
-        raise UnitError("errors.channel_range", value=value, module=module, branch=branch, last="?")
-    return int(number)
 
 
 @gpu(duration=ZERO_GPU_TIME.seconds())  # one forward pass (and, without an index, one per example photo)
@@ -174,7 +163,7 @@ class UnitExamplesPanel:
             overlaid; this photo's crops at its strongest positions; a note on where the crops come from; and \
             JSON with the values, grid positions, crop boxes (pixels of the 224x224 input) and photo names.
         """
-        channel = _channel(channel, module, branch)
+        channel = channel_index(channel, module, branch)
         ran: Ran[DatasetExamples] = self.services.on_device(dataset_examples_on_device, image or None, module,
                                                             branch, channel)
         return self.views(ran.value, lang, cpu_note(ran, lang))
@@ -184,7 +173,7 @@ class UnitExamplesPanel:
                          lang: str) -> tuple:
         """Another unit or photo on the page: the same views (a unit that is not valid yet shows nothing new)."""
         try:
-            channel = _channel(channel, module, branch)
+            channel = channel_index(channel, module, branch)
             locate(self.services.engine.reference, module, branch, channel)
         except UnitError:
             return (gr.skip(),) * 5

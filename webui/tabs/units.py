@@ -25,7 +25,7 @@ from googlenet.features import (DEFAULT_SIZE, DEFAULT_STEPS, OBJECTIVES, Feature
 from googlenet.features.settings import SEED_MAX, SIZE_RANGE, STEPS_RANGE
 from googlenet.labels import category_index
 from googlenet.model import Inception, branch_display_name, module_display_name
-from googlenet.units import UnitError, UnitLocation, locate
+from googlenet.units import UnitError, UnitLocation, channel_index, locate
 from googlenet.weights import WeightsKind
 
 from ..components import Number, Slider, class_picker
@@ -58,17 +58,6 @@ class UnitInputs(NamedTuple):
     channel: gr.Number
 
 
-def _channel(value: Any, module: str, branch: str) -> int:
-    """A channel index from the page or the API (a whole float from a Number box is fine)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if isinstance(value, bool) or not number.is_integer():
-        raise UnitError("errors.channel_range", value=value, module=module, branch=branch, last="?")
-    return int(number)
-
-
 class UnitsTab:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -85,7 +74,7 @@ class UnitsTab:
             raise UnitError("errors.unknown_module", value=module, choices=", ".join(INCEPTION_MODULES))
         if branch not in BRANCHES:
             raise UnitError("errors.unknown_branch", value=branch, choices=", ".join(BRANCHES))
-        return locate(model, module, branch, _channel(channel, module, branch))
+        return locate(model, module, branch, channel_index(channel, module, branch))
 
     def frames(self, target: Target, settings: FeatureSettings, lang: str,
                progress: Callable[..., Any]) -> Iterator[tuple[Union[Preview, Visualization], bool, str]]:
