@@ -105,3 +105,11 @@ def test_the_page_event_reuses_the_quick_answer(services, tmp_path):
     assert list(labels) == [s.name for s in quick.value.top]
     with pytest.raises(KeyedError):
         tab.first_answer.__wrapped__(tab, str(tmp_path / "gone.png"), lang="en")
+
+
+def test_the_quick_request_has_the_upload_limit(app_server, services):
+    """It bypasses the queue, not the upload limit: Gradio's multipart parser refuses more than max_upload_mb."""
+    computed = services.first_answers.counts().computed
+    too_big = _quick(app_server, b"\x89PNG" + bytes(services.limits.max_upload_mb * 2**20 + 1))
+    assert too_big.status_code == 413, too_big.status_code
+    assert services.first_answers.counts().computed == computed
