@@ -103,7 +103,7 @@ def overriding(**values: Any) -> Callable[[str, dict], list]:
 
 
 RECIPES: dict[str, Recipe] = {
-    "/classify": Recipe(args=lambda image, info: [handle_file(image)], signature=classify_signature),
+    "/classify": Recipe(signature=classify_signature),  # as API clients call it: with_crop left at its default
     # The sanity check re-runs its method for 11 randomised copies of the model: use the cheapest method so a
     # load run measures serving, not one long job. The other endpoints run with the page's defaults.
     "/sanity_check": Recipe(args=overriding(method="saliency")),

@@ -185,7 +185,7 @@ def check_spaces_app(app) -> None:  # noqa: ANN001 - a bench.launcher.Server
         from gradio_client import handle_file
 
         client = app.client()
-        top5, crop, summary, raw = client.predict(handle_file(str(ROOT / "assets" / "chelsea.png")),
+        top5, crop, summary, raw = client.predict(handle_file(str(ROOT / "assets" / "chelsea.png")), True,
                                                   api_name="/classify")
         assert len(raw["top"]) == 5
         assert len(top5["confidences"]) == 5
