@@ -11,6 +11,23 @@ import pytest
 from webui.first_answers import FirstAnswers, digest_of_bytes, digest_of_file
 
 
+class Held:
+    """A computation that starts, then waits until the test releases it: ``held.compute`` returns ``value`` (or
+    raises ``error``); ``held.calls`` counts its runs."""
+
+    def __init__(self, value=None, error: Exception | None = None) -> None:
+        self.value, self.error, self.calls = value, error, 0
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def compute(self):
+        self.calls += 1
+        self.started.set()
+        self.release.wait(5)
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 def test_digests_of_bytes_and_of_the_same_file_agree(tmp_path):
     data = b"\x89PNG" + bytes(range(256)) * 9000  # over one read chunk
     path = tmp_path / "photo.png"
@@ -22,26 +39,18 @@ def test_digests_of_bytes_and_of_the_same_file_agree(tmp_path):
 
 def test_two_requests_for_one_photo_share_one_computation():
     answers: FirstAnswers[int] = FirstAnswers(slots=1)
-    started, release = threading.Event(), threading.Event()
-    calls = []
-
-    def slow() -> int:
-        calls.append(1)
-        started.set()
-        release.wait(5)
-        return 42
-
+    held, other = Held(42), Held(0)
     results = []
-    quick = threading.Thread(target=lambda: results.append(answers.get("photo", slow, quick=True)))
+    quick = threading.Thread(target=lambda: results.append(answers.get("photo", held.compute, quick=True)))
     quick.start()
-    assert started.wait(5)
-    queued = threading.Thread(target=lambda: results.append(answers.get("photo", lambda: calls.append(2) or 0)))
+    assert held.started.wait(5)
+    queued = threading.Thread(target=lambda: results.append(answers.get("photo", other.compute)))
     queued.start()
     time.sleep(0.1)
     assert answers.counts().running == 1 and not results  # the second one waits for the first one's result
-    release.set()
+    held.release.set()
     quick.join(5), queued.join(5)
-    assert results == [42, 42] and calls == [1]
+    assert results == [42, 42] and (held.calls, other.calls) == (1, 0)
     counts = answers.counts()
     assert (counts.computed, counts.shared, counts.busy, counts.running) == (1, 1, 0, 0)
     assert answers.get("photo", lambda: 0) == 42  # kept: a later request for the same bytes is answered at once
@@ -49,21 +58,15 @@ def test_two_requests_for_one_photo_share_one_computation():
 
 def test_the_quick_path_gives_up_at_once_when_no_slot_is_free():
     answers: FirstAnswers[str] = FirstAnswers(slots=1)
-    started, release = threading.Event(), threading.Event()
-
-    def slow() -> str:
-        started.set()
-        release.wait(5)
-        return "a"
-
-    first = threading.Thread(target=lambda: answers.get("a", slow, quick=True))
+    held = Held("a")
+    first = threading.Thread(target=lambda: answers.get("a", held.compute, quick=True))
     first.start()
-    assert started.wait(5)
+    assert held.started.wait(5)
     begin = time.monotonic()
     assert answers.get("b", lambda: "b", quick=True) is None  # another photo: no slot, no wait
     assert time.monotonic() - begin < 0.5
     assert answers.get("b", lambda: "b") == "b"  # the queued event (already limited by Gradio) always computes
-    release.set()
+    held.release.set()
     first.join(5)
     counts = answers.counts()
     assert counts.busy == 1 and counts.max_running_quick == 1
@@ -72,28 +75,22 @@ def test_the_quick_path_gives_up_at_once_when_no_slot_is_free():
 
 def test_an_error_reaches_every_waiter_and_is_not_kept():
     answers: FirstAnswers[int] = FirstAnswers(slots=2)
-    started, release = threading.Event(), threading.Event()
-
-    def failing() -> int:
-        started.set()
-        release.wait(5)
-        raise ValueError("bad photo")
-
+    held = Held(error=ValueError("bad photo"))
     errors = []
 
     def ask(**kwargs) -> None:
         try:
-            answers.get("bad", failing, **kwargs)
+            answers.get("bad", held.compute, **kwargs)
         except ValueError as exc:
             errors.append(str(exc))
 
     threads = [threading.Thread(target=ask, kwargs={"quick": True})]
     threads[0].start()
-    assert started.wait(5)
+    assert held.started.wait(5)
     threads.append(threading.Thread(target=ask))
     threads[1].start()
     time.sleep(0.1)
-    release.set()
+    held.release.set()
     for thread in threads:
         thread.join(5)
     assert errors == ["bad photo", "bad photo"]

@@ -14,8 +14,8 @@ Measured: Gradio's upload, its queue and its event stream cost more than the for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import logging
+from dataclasses import dataclass
 from typing import Any, Optional
 
 import gradio as gr
