@@ -164,6 +164,14 @@ def wait_for_top5(s: Session, elem_id: str = "top5") -> list[str]:
     return names
 
 
+def wait_for_classify_info(s: Session) -> str:
+    """The line under the top-5 ("Weights: ... | device ... | ms"). It comes with the details, which follow the first
+    answer (the top-5) in a second event, so it is waited for, not read at once."""
+    label = tr("classify.info", s.lang, weights="", device="", ms=0).split("**")[1]  # "Weights:" / "가중치:"
+    s.page.locator("#classify-info").get_by_text(label).first.wait_for()
+    return s.page.inner_text("#classify-info")
+
+
 def open_tab(s: Session, label: str) -> None:
     """Click a tab by its visible label (through the overflow menu when the screen is too narrow for all)."""
     tab = s.page.get_by_role("tab", name=label, exact=True)

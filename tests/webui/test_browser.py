@@ -25,7 +25,8 @@ from webui.i18n import tr
 
 from .browser_support import (HANGUL, LESSON_VIEWS, VIEWPORTS, Session,  # noqa: F401 - fixtures
                               assert_no_untranslated_keys, browser, choose, load_app, new_context, open_page,
-                              open_tab, upload_photo, wait_for_image, wait_for_top5)
+                              open_tab, upload_photo, wait_for_classify_info, wait_for_image,
+                              wait_for_top5)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Page checks of the flows below (the shared steps are browser_support's)
@@ -74,8 +75,7 @@ def assert_first_view_fits(s: Session) -> None:
 
 def classify_steps(s: Session) -> None:
     wait_for_top5(s)
-    info = s.page.inner_text("#classify-info")
-    assert tr("classify.info", s.lang, weights="", device="", ms=0).split("**")[1] in info  # "Weights:" / "가중치:"
+    wait_for_classify_info(s)
     s.page.locator("#top5").scroll_into_view_if_needed()
     s.shot("classify")
     # Export report (PNG): the file appears and is a one-page image.
@@ -263,7 +263,7 @@ def test_errors_about_box_and_examples(open_page) -> None:  # noqa: F811 - the f
     # Clicking an example photo (not an upload) classifies it too.
     page.locator("img[src*='coffee']").first.click()
     wait_for_top5(s)
-    assert tr("classify.info", "ko", weights="", device="", ms=0).split("**")[1] in page.inner_text("#classify-info")
+    assert "ms" in wait_for_classify_info(s)
 
 
 # ---------------------------------------------------------------------------------------------------------------
