@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, Optional
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from googlenet.integrity import engine_fingerprints
 from googlenet.memory import limit_arenas
@@ -23,9 +25,11 @@ from .endpoint import endpoint
 from .gradio_fixes import install_atomic_cache_writes, install_mcp_output_fix
 from .i18n import i18n
 from .layout import build_page, css
-from .limits import apply_limits
+from .limits import apply_limits, classify_batching
 from .services import Services, example_photos
 from .settings import Settings
+from .tabs.classify import prefetch_upload
+from .upload_prefetch import Prefetcher, UploadWatch
 from .zerogpu import ZEROGPU
 
 __all__ = ["App", "create_app", "launch_options"]
@@ -58,11 +62,18 @@ class App:
     settings: Settings
     services: Services
     demo: gr.Blocks
+    prefetcher: Optional[Prefetcher] = None  # uploads start their first answer (webui/upload_prefetch.py)
 
     def launch(self, **overrides: Any) -> Any:
         """``demo.launch`` with the options the settings call for (``overrides`` win, e.g.
         ``prevent_thread_lock=True`` to serve from a background thread)."""
-        return self.demo.launch(**{**launch_options(self.settings), **overrides})
+        options = {**launch_options(self.settings), **overrides}
+        if self.prefetcher is not None:  # Gradio passes app_kwargs to its FastAPI app: our middleware innermost
+            app_kwargs = dict(options.get("app_kwargs") or {})
+            app_kwargs["middleware"] = [*app_kwargs.get("middleware", []),
+                                        Middleware(UploadWatch, on_upload=self.prefetcher)]
+            options["app_kwargs"] = app_kwargs
+        return self.demo.launch(**options)
 
     @property
     def url(self) -> str:
@@ -70,6 +81,8 @@ class App:
 
     def close(self) -> None:
         self.demo.close()
+        if self.prefetcher is not None:
+            self.prefetcher.close()
 
 
 def create_app(settings: Settings) -> App:
@@ -89,8 +102,14 @@ def create_app(settings: Settings) -> App:
         install_mcp_output_fix()
         log.info("MCP: the public endpoints are tools at /gradio_api/mcp/ (schema: /gradio_api/mcp/schema)")
     apply_limits(demo, services.limits)
+    # Not under ZeroGPU (its GPU only serves queued events) nor with dynamic batching (the batch is one pass).
+    prefetcher = None if ZEROGPU or classify_batching(settings) else Prefetcher(partial(prefetch_upload, services))
+    if prefetcher is None:
+        log.info("uploads: not prefetched (%s)", "ZeroGPU" if ZEROGPU else "dynamic batching")
+    else:
+        log.info("uploads: each photo's first answer starts at its upload")
     log.info("binding %s:%d", settings.host, settings.port)
-    return App(settings, services, demo)
+    return App(settings, services, demo, prefetcher)
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

@@ -322,6 +322,11 @@ def comparable(value):
     return value
 
 
+def test_uploads_are_not_prefetched_under_zerogpu(zerogpu_app):
+    """Its GPU only serves queued events: an upload must not start a forward pass outside them."""
+    assert "uploads: not prefetched (ZeroGPU)" in zerogpu_app.server.log()
+
+
 def test_every_heavy_endpoint_runs_on_the_worker_and_answers_the_same(zerogpu_app, app_process):
     spaces, plain = zerogpu_app.server.client(), app_process.client()
     for endpoint, arguments, task in HEAVY_CALLS:

@@ -10,6 +10,10 @@ a small script (:data:`QUICK_JS`, in a ``gr.HTML`` beside the photo) sends its b
 (Gradio's ``server_functions``: no upload first, no queue, no event stream) and shows the top-5 it gets back; the
 queued change event of the same upload then finds that result (webui/first_answers.py) instead of computing again.
 Measured: Gradio's upload, its queue and its event stream cost more than the forward pass (docs/performance.md).
+
+Every upload starts its photo's first answer at once (:func:`prefetch_upload`, called by webui/upload_prefetch.py):
+``/classify``, ``/top5`` and the page's change event look the photo up by digest in the same FirstAnswers, so an
+API client's call finds the forward pass already running, or done, when its queue join arrives.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from ..services import Services
 from ..zerogpu import Ran, gpu
 
 __all__ = ["ClassifyTab", "FirstAnswer", "classify_on_device", "classify_batch_on_device", "classify_outputs",
-           "details_outputs", "top5_labels", "QUICK_JS", "QUICK_CSS"]
+           "details_outputs", "prefetch_upload", "top5_labels", "QUICK_JS", "QUICK_CSS"]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,23 @@ def classify_batch_on_device(services_key: str, images: list[Optional[str]]) -> 
             except KeyedError as exc:
                 results.append(exc)
         return results
+
+
+def first_answer_of(services: Services, image: str) -> Ran[Classification]:
+    """The photo's result from the shared FirstAnswers (computed by its upload's prefetch, its quick request or
+    another event with the same bytes; waited for when in flight), else computed now and kept there."""
+    return services.first_answers.get(digest_of_file(image), lambda: services.on_device(classify_on_device, image))
+
+
+def prefetch_upload(services: Services, path: str) -> None:
+    """An uploaded file's first answer, before any event asks for it (webui/upload_prefetch.py): computed into the
+    shared FirstAnswers only when a quick slot is free. A file the engine refuses is left to the event that names
+    it, which tells its reader why (in their language)."""
+    try:
+        services.first_answers.get(digest_of_file(path), lambda: services.on_device(classify_on_device, path),
+                                   quick=True)
+    except KeyedError as exc:
+        log.info("upload prefetch: %s; the event that names the file answers", exc.key)
 
 
 def top5_labels(result: Classification | TopClasses, lang: str) -> dict[str, float]:
@@ -189,7 +210,7 @@ class ClassifyTab:
             a one-line summary (weights, device, time) and the same result as JSON (top-5 with class index, name \
             and probability).
         """
-        ran = self.services.on_device(classify_on_device, require_image(image))
+        ran = first_answer_of(self.services, require_image(image))
         return classify_outputs(ran, lang, with_crop=bool(with_crop))
 
     @endpoint()
@@ -202,16 +223,15 @@ class ClassifyTab:
             The top-5 classes with their probabilities (the first output of /classify, without the crop, the \
             summary or the JSON).
         """
-        return top5_labels(self.services.on_device(classify_on_device, require_image(image)).value, lang)
+        return top5_labels(first_answer_of(self.services, require_image(image)).value, lang)
 
     @endpoint()
     def first_answer(self, image: Optional[str], *, lang: str) -> tuple[Any, Optional[FirstAnswer]]:
         """The page's photo changed: its top-5 now (the details follow), or clear it when the photo was removed."""
         if not image:
             return None, None
-        # the photo's quick request may have computed (or be computing) this very result: one forward pass
-        ran = self.services.first_answers.get(digest_of_file(image),
-                                              lambda: self.services.on_device(classify_on_device, image))
+        # the photo's quick request or its upload may have computed (or be computing) this result: one forward pass
+        ran = first_answer_of(self.services, image)
         return top5_labels(ran.value, lang), FirstAnswer(image, ran)
 
     def quick_top5(self, data: Any, request: Optional[gr.Request] = None) -> Optional[dict]:
