@@ -11,8 +11,8 @@ follows finds the result, or waits for the computation in flight. Still one forw
 Bounded, because it runs before anyone asked: one file per upload only (the page and gradio_client send one photo
 per upload); one prefetch at a time (an upload arriving meanwhile is not prefetched: its own event computes), and
 only while a quick slot is free (``Limits.quick``, shared with the page's quick path); the photo is decoded with the
-same limits as every other. A file the engine refuses costs its header check, and the event that names it tells its
-reader why, in their language. Not under ZeroGPU (its GPU only serves queued events) nor with dynamic batching (the
+same limits as every other. A file the engine refuses costs what its checks cost before refusing, and the event that
+names it tells its reader why, in their language. Not under ZeroGPU (its GPU only serves queued events) nor with dynamic batching (the
 batched ``/classify`` computes its batch in one pass).
 """
 
