@@ -5,8 +5,8 @@ one-file uploads, the prefetcher never queues or passes an error on, and through
 from __future__ import annotations
 
 import asyncio
-import re
 import logging
+import re
 import threading
 
 import httpx
