@@ -71,10 +71,12 @@ def classify_batch_on_device(services_key: str, images: list[Optional[str]]) -> 
         return results
 
 
-def first_answer_of(services: Services, image: str) -> Ran[Classification]:
+def first_answer_of(services: Services, image: str, *, quick: bool = False) -> Optional[Ran[Classification]]:
     """The photo's result from the shared FirstAnswers (computed by its upload's prefetch, its quick request or
-    another event with the same bytes; waited for when in flight), else computed now and kept there."""
-    return services.first_answers.get(digest_of_file(image), lambda: services.on_device(classify_on_device, image))
+    another event with the same bytes; waited for when in flight), else computed now and kept there. ``quick``:
+    only if a quick slot is free, else None (see :meth:`FirstAnswers.get`)."""
+    return services.first_answers.get(digest_of_file(image), lambda: services.on_device(classify_on_device, image),
+                                      quick=quick)
 
 
 def prefetch_upload(services: Services, path: str) -> None:
@@ -82,8 +84,7 @@ def prefetch_upload(services: Services, path: str) -> None:
     shared FirstAnswers only when a quick slot is free. A file the engine refuses is left to the event that names
     it, which tells its reader why (in their language)."""
     try:
-        services.first_answers.get(digest_of_file(path), lambda: services.on_device(classify_on_device, path),
-                                   quick=True)
+        first_answer_of(services, path, quick=True)
     except KeyedError as exc:
         log.info("upload prefetch: %s; the event that names the file answers", exc.key)
 
